@@ -1,0 +1,134 @@
+"""Cell values as people type them: full-width digits, ``%``, thousands separators, 元/万元, stray spaces.
+
+All functions are vectorised over a pandas Series of raw cells (strings, numbers or empty) and
+return parsed values plus a boolean mask of cells that could not be understood, so that the
+validator can name each bad cell. Nothing here raises on user data.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+# Placeholders that mean "nothing here" in real tables (rules.md §5, loader rules).
+BLANK_MARKERS = frozenset({"", "/", "-", "—", "——", "－", "nan", "NaN", "None", "null", "无数据"})
+
+_SPACES = str.maketrans("", "", " \t\r\n\u3000\u00a0")
+
+
+def to_text(value: object) -> str | None:
+    """One cell as stripped text (NFKC-normalised), or None when empty.
+
+    Numbers typed into Excel come back as floats: ``95.0`` is written ``"95"``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return format_number(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def format_number(value: float) -> str:
+    """Shortest plain (non-scientific) text for a number: 95.0 → "95", 0.125 → "0.125"."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return text
+
+
+def text_series(raw: pd.Series) -> pd.Series:
+    """Normalise a column of raw cells to stripped text, with None for empty cells."""
+    return pd.Series([to_text(v) for v in raw.tolist()], index=raw.index, dtype=object)
+
+
+def is_blank(text: pd.Series) -> pd.Series:
+    """True where a normalised text cell is empty or a placeholder such as "/" or "—"."""
+    return text.isna() | text.isin(BLANK_MARKERS)
+
+
+def parse_numbers(raw: pd.Series, money_unit: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of numbers written the way finance officers write them.
+
+    Understood: full-width digits (``１２３``), thousands separators (``1,234.5``), a trailing ``%``
+    (the value stays in percentage points), stray spaces, and — when ``money_unit`` is given — a
+    ``万元`` or ``元`` suffix, converted to ``money_unit``.
+
+    Parameters
+    ----------
+    raw : Series
+        Raw cells (numbers, strings or empty).
+    money_unit : {"万元", "元"}, optional
+        For money columns, the unit the result is expressed in; cells with a unit suffix are converted.
+
+    Returns
+    -------
+    values : Series of float
+        Parsed numbers, NaN where blank or bad.
+    bad : Series of bool
+        True where a non-blank cell could not be read as a number.
+    """
+    # Fast path: cells that are already numbers (Excel numeric cells) need no text handling.
+    numeric = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    is_number = np.array(
+        [isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in raw.tolist()],
+        dtype=bool,
+    )
+    values = np.where(is_number, numeric, np.nan)
+    bad = np.zeros(len(raw), dtype=bool)
+    cells = raw.tolist()
+    for i in np.flatnonzero(~is_number):
+        cell = cells[i]
+        if cell is None:
+            continue
+        text = unicodedata.normalize("NFKC", str(cell)).translate(_SPACES)
+        if text in BLANK_MARKERS:
+            continue
+        scale = 1.0
+        if money_unit is not None:
+            if text.endswith("万元"):
+                text = text[:-2]
+                scale = 1.0 if money_unit == "万元" else 10000.0
+            elif text.endswith("元"):
+                text = text[:-1]
+                scale = 1.0 / 10000.0 if money_unit == "万元" else 1.0
+        if text.endswith("%"):
+            text = text[:-1]
+        text = text.replace(",", "")
+        try:
+            number = float(text)
+        except ValueError:
+            bad[i] = True
+            continue
+        if math.isnan(number) or math.isinf(number):
+            bad[i] = True
+            continue
+        values[i] = number * scale
+    return pd.Series(values, index=raw.index), pd.Series(bad, index=raw.index)
+
+
+def match_codes(
+    text: pd.Series, codes: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Map text cells to a code list, accepting aliases and ignoring inner spaces.
+
+    Returns the canonical codes (None where blank or unknown) and a mask of unknown non-blank cells.
+    """
+    lookup = {c: c for c in codes}
+    lookup.update({k: v for k, v in (aliases or {}).items() if k})
+    lookup.update({c.translate(_SPACES): c for c in codes})
+    compact = text.map(lambda t: None if t is None else t.translate(_SPACES), na_action=None)
+    mapped = compact.map(lambda t: None if t is None else lookup.get(t, lookup.get(t.upper())))
+    blank = compact.isna() | (compact == "")
+    if aliases and "" in aliases:  # an empty cell has a default meaning (e.g. 专项类别 → 无)
+        mapped = mapped.where(~blank, aliases[""])
+        blank = pd.Series(False, index=text.index)
+    unknown = mapped.isna() & ~blank
+    return mapped.astype(object), unknown
