@@ -9,8 +9,6 @@ reader never sees a half-written workbook.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..iorw import atomic_path
 from . import schema
 from .problems import column_letter
 
@@ -161,15 +160,8 @@ def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame] | None = No
             for values in zip(*(col.tolist() for col in columns), strict=True):
                 ws.append([_plain(v) for v in values])
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".~" + path.stem, suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
-        wb.save(temp_name)
-        os.replace(temp_name, path)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+    with atomic_path(path) as temp:
+        wb.save(temp)
     return path
 
 
@@ -181,8 +173,6 @@ def write_csv_folder(path: str | Path, tables: dict[str, pd.DataFrame], meta: di
     for sheet in schema.SHEETS:
         frame = all_tables.get(sheet.name, pd.DataFrame(columns=[c.name for c in sheet.columns]))
         out = pd.DataFrame({c.header: frame[c.name] if c.name in frame.columns else None for c in sheet.columns})
-        target = path / f"{sheet.title}.csv"
-        temp = target.with_suffix(".csv.tmp")
-        out.to_csv(temp, index=False, encoding="utf-8-sig")
-        os.replace(temp, target)
+        with atomic_path(path / f"{sheet.title}.csv") as temp:
+            out.to_csv(temp, index=False, encoding="utf-8-sig")
     return path
