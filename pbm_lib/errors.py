@@ -10,3 +10,11 @@ class PbmError(Exception):
     """
 
     exit_code = 2
+
+
+class ModelInputError(PbmError, ValueError):
+    """Bad input to an analytical model (cost-effectiveness, cost-benefit, DEA).
+
+    Raised with a message that names the offending row or column and says what was expected,
+    for example a negative cost, a duplicate alternative name or an empty set of units.
+    """
