@@ -11,7 +11,9 @@ from .workbook import YearData, schema
 def _with_rate(frame: pd.DataFrame) -> pd.DataFrame:
     annual = frame["annual"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["execution_rate"] = np.where(annual > 0, frame["executed"].to_numpy(dtype=float) / annual, np.nan)
+        frame["execution_rate"] = np.where(
+            annual > 0, frame["executed"].to_numpy(dtype=float) / annual, np.nan
+        )
     return frame
 
 
@@ -23,10 +25,14 @@ def budget_overview(data: YearData) -> pd.DataFrame:
     """
     money = data.project_budget().merge(data.projects[["project_id", "budget_type"]], on="project_id")
     grouped = money.groupby("budget_type").agg(
-        projects=("project_id", "count"), initial=("initial", "sum"), annual=("annual", "sum"),
+        projects=("project_id", "count"),
+        initial=("initial", "sum"),
+        annual=("annual", "sum"),
         executed=("executed", "sum"),
     )
-    grouped = grouped.reindex(list(schema.BUDGET_TYPES), fill_value=0).rename_axis("budget_type").reset_index()
+    grouped = (
+        grouped.reindex(list(schema.BUDGET_TYPES), fill_value=0).rename_axis("budget_type").reset_index()
+    )
     return _with_rate(grouped)
 
 

@@ -22,7 +22,10 @@ INDEX_JSON = "https://pypi.org/pypi/pip/json"
 def main(target: str) -> int:
     target_path = Path(target)
     python = target_path / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+    if (
+        python.exists()
+        and subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    ):
         return 0
     try:
         venv.create(target_path, with_pip=True, clear=True)
@@ -39,7 +42,9 @@ def main(target: str) -> int:
         with urllib.request.urlopen(url, timeout=300) as response:
             wheel_path.write_bytes(response.read())
         # A pip wheel can run itself: python pip.whl/pip install pip.whl
-        subprocess.run([python, str(wheel_path / "pip"), "install", "--no-index", str(wheel_path)], check=True)
+        subprocess.run(
+            [python, str(wheel_path / "pip"), "install", "--no-index", str(wheel_path)], check=True
+        )
     return 0
 
 

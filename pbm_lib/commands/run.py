@@ -18,15 +18,31 @@ HELP = """运行年度主任务 / run the year's main job.
 With no argument, runs the bundled sample year (示范市): validates the workbook, summarises the
 four budgets and every unit, and writes the results under outputs/<year>/."""
 
-BUDGET_HEADERS = {"budget_type": "预算类型", "projects": "项目数", "initial": "年初预算数（万元）",
-                  "annual": "全年预算数（万元）", "executed": "全年执行数（万元）", "execution_rate": "执行率"}
-UNIT_HEADERS = {"unit_id": "单位编码", "unit_name": "单位名称", "unit_kind": "单位类型", "sector": "行业领域",
-                "projects": "项目数", "indicators": "绩效指标数", "annual": "全年预算数（万元）",
-                "executed": "全年执行数（万元）", "execution_rate": "执行率"}
+BUDGET_HEADERS = {
+    "budget_type": "预算类型",
+    "projects": "项目数",
+    "initial": "年初预算数（万元）",
+    "annual": "全年预算数（万元）",
+    "executed": "全年执行数（万元）",
+    "execution_rate": "执行率",
+}
+UNIT_HEADERS = {
+    "unit_id": "单位编码",
+    "unit_name": "单位名称",
+    "unit_kind": "单位类型",
+    "sector": "行业领域",
+    "projects": "项目数",
+    "indicators": "绩效指标数",
+    "annual": "全年预算数（万元）",
+    "executed": "全年执行数（万元）",
+    "execution_rate": "执行率",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=None, help="年度数据工作簿（默认：示范市样例）/ year workbook")
+    parser.add_argument(
+        "path", nargs="?", default=None, help="年度数据工作簿（默认：示范市样例）/ year workbook"
+    )
     parser.add_argument("--out", default="outputs", help="输出根目录 / output root (default: outputs)")
 
 
@@ -52,9 +68,12 @@ def run(args: argparse.Namespace) -> int:
     units = unit_overview(data)
     with_pct = budgets.assign(execution_rate=(budgets["execution_rate"] * 100).round(2))
     write_text(out / "overview_by_budget.csv", with_pct.rename(columns=BUDGET_HEADERS).to_csv(index=False))
-    write_text(out / "overview_by_unit.csv",
-               units.assign(execution_rate=(units["execution_rate"] * 100).round(2))
-               .rename(columns=UNIT_HEADERS).to_csv(index=False))
+    write_text(
+        out / "overview_by_unit.csv",
+        units.assign(execution_rate=(units["execution_rate"] * 100).round(2))
+        .rename(columns=UNIT_HEADERS)
+        .to_csv(index=False),
+    )
     write_text(out / "validation.txt", "\n".join(f"[{p.severity}] {p}" for p in problems) + "\n")
     summary = {
         "year": data.year,
@@ -72,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(with_pct.rename(columns=BUDGET_HEADERS).to_string(index=False))
     print()
-    print(f"{data.jurisdiction or ''} {data.year} 年度：{len(data.units)} 个单位，{len(data.projects)} 个项目，"
-          f"{len(data.indicators)} 条绩效指标，{len(problems)} 处警告。")
+    print(
+        f"{data.jurisdiction or ''} {data.year} 年度：{len(data.units)} 个单位，{len(data.projects)} 个项目，"
+        f"{len(data.indicators)} 条绩效指标，{len(problems)} 处警告。"
+    )
     print(f"结果已写入 / results are in: {out.resolve()}")
     return 0

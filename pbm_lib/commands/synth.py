@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--projects", type=int, required=True, help="项目数 / number of projects")
     parser.add_argument("--seed", type=int, default=0, help="随机种子 / random seed (default 0)")
     parser.add_argument("--year", type=int, default=2025, help="年度 / fiscal year (default 2025)")
-    parser.add_argument("--out", default=None, help="输出 .xlsx 或文件夹（配合 --csv）/ output file (or folder with --csv)")
+    parser.add_argument(
+        "--out", default=None, help="输出 .xlsx 或文件夹（配合 --csv）/ output file (or folder with --csv)"
+    )
     parser.add_argument("--csv", action="store_true", help="输出为 CSV 文件夹 / write a folder of CSV files")
     parser.add_argument("--force", action="store_true", help="覆盖已有输出 / overwrite existing output")
 
@@ -29,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from ..workbook.writer import write_csv_folder, write_workbook
 
     if args.projects < 1:
-        raise PbmError(f"--projects {args.projects}: 项目数应为正整数 / the number of projects must be positive")
+        raise PbmError(
+            f"--projects {args.projects}: 项目数应为正整数 / the number of projects must be positive"
+        )
     default = f"synthetic_{args.year}_{args.projects}" + ("" if args.csv else ".xlsx")
     out = Path(args.out or default)
     if out.exists() and not args.force:

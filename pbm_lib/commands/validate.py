@@ -34,8 +34,15 @@ def run(args: argparse.Namespace) -> int:
                     "errors": errors,
                     "warnings": warnings,
                     "problems": [
-                        {"severity": p.severity, "file": p.file, "sheet": p.sheet, "row": p.row,
-                         "column": p.column, "message": p.message, "text": str(p)}
+                        {
+                            "severity": p.severity,
+                            "file": p.file,
+                            "sheet": p.sheet,
+                            "row": p.row,
+                            "column": p.column,
+                            "message": p.message,
+                            "text": str(p),
+                        }
                         for p in shown
                     ],
                 },
@@ -47,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         for p in shown:
             print(f"[{p.severity}] {p}")
         if data is None:
-            print(f"校验未通过：{errors} 处错误，{warnings} 处警告 / invalid: {errors} error(s), {warnings} warning(s)")
+            print(
+                f"校验未通过：{errors} 处错误，{warnings} 处警告 / invalid: {errors} error(s), {warnings} warning(s)"
+            )
         else:
             print(
                 f"校验通过：{data.year} 年度，{len(data.units)} 个单位，{len(data.projects)} 个项目，"

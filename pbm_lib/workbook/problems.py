@@ -64,7 +64,9 @@ class InputFileError(PbmError):
         self.problems = problems
         self.path = path
         errors = [p for p in problems if p.is_error]
-        lines = [f"{path}: 发现 {len(errors)} 处错误，未生成任何输出 / {len(errors)} error(s), nothing written"]
+        lines = [
+            f"{path}: 发现 {len(errors)} 处错误，未生成任何输出 / {len(errors)} error(s), nothing written"
+        ]
         lines += [f"  [{p.severity}] {p}" for p in problems]
         super().__init__("\n".join(lines))
 

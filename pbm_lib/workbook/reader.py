@@ -141,16 +141,23 @@ def load_raw(path: Path) -> tuple[dict[str, RawSheet], list[Problem]]:
     problems: list[Problem] = []
     if path.is_dir():
         tables = {p.stem.strip(): _read_csv(p) for p in sorted(path.glob("*.csv"))}
-        files = {p.stem.strip(): str(p) for p in sorted(path.glob("*.csv"))}
+        files = {p.stem.strip(): f"{path.name}/{p.name}" for p in sorted(path.glob("*.csv"))}
     else:
         try:
             tables = _read_xlsx(path)
         except Exception as error:  # calamine raises several types for damaged or non-Excel files
             problems.append(
-                Problem(ERROR, str(path), None, None, None, f"无法作为 Excel 工作簿打开（{error}）；应为 .xlsx 文件")
+                Problem(
+                    ERROR,
+                    str(path),
+                    None,
+                    None,
+                    None,
+                    f"无法作为 Excel 工作簿打开（{error}）；应为 .xlsx 文件",
+                )
             )
             return {}, problems
-        files = dict.fromkeys(tables, str(path))
+        files = dict.fromkeys(tables, path.name)
     raw = {}
     for title, table in tables.items():
         sheet = schema.SHEETS_BY_TITLE.get(title)
@@ -187,7 +194,14 @@ class _SheetParser:
         missing = [c for c in sheet.columns if c.required and c.header not in self.position]
         for c in missing:
             self.problems.append(
-                Problem(ERROR, raw.file, raw.title, raw.first_row - 1, c.header, f"缺少必填列「{c.header}」；应在表头行")
+                Problem(
+                    ERROR,
+                    raw.file,
+                    raw.title,
+                    raw.first_row - 1,
+                    c.header,
+                    f"缺少必填列「{c.header}」；应在表头行",
+                )
             )
         known = set(sheet.headers)
         for h in raw.headers:
@@ -197,8 +211,10 @@ class _SheetParser:
                 )
         width = max(len(raw.headers), max((len(r) for r in raw.rows), default=0))
         cells = [r + [None] * (width - len(r)) for r in raw.rows]
-        frame = pd.DataFrame(cells, columns=range(width), dtype=object) if cells else pd.DataFrame(
-            columns=range(width), dtype=object
+        frame = (
+            pd.DataFrame(cells, columns=range(width), dtype=object)
+            if cells
+            else pd.DataFrame(columns=range(width), dtype=object)
         )
         texts = frame.apply(text_series) if len(frame) else frame
         keep = ~(texts.isna().all(axis=1)) if len(frame) else pd.Series(dtype=bool)
@@ -224,7 +240,9 @@ class _SheetParser:
             return pd.Series(pd.NA, index=index, dtype="Int64")
         return pd.Series([None] * n, index=index, dtype=object)
 
-    def parse_column(self, column: schema.Column, raw: pd.Series, text: pd.Series, rows: pd.Series) -> pd.Series:
+    def parse_column(
+        self, column: schema.Column, raw: pd.Series, text: pd.Series, rows: pd.Series
+    ) -> pd.Series:
         blank = is_blank(text)
         if column.required:
             aliases = schema.ALIASES.get(column.codes, {}) if column.kind == "code" else {}
@@ -251,8 +269,8 @@ class _SheetParser:
                 self.add(ERROR, int(r), column, f"「{t}」不在代码表中；应为{self.expected(column)}")
             return codes
         if column.kind == "id":
-            ids = text.where(~blank, None).map(lambda t: None if t is None else "".join(t.split()))
-            return ids.astype(object)
+            ids = [None if b or t is None else "".join(t.split()) for t, b in zip(text, blank, strict=True)]
+            return pd.Series(ids, index=text.index, dtype=object)
         # text and value: keep the text as written (normalised), blank markers as None
         return text.where(~blank, None).astype(object)
 
@@ -265,7 +283,9 @@ class _SheetParser:
         if column.maximum is not None:
             high = values > column.maximum
             for r, v in zip(rows[high], values[high], strict=True):
-                self.add(ERROR, int(r), column, f"{v:g} 超出范围；应在 {column.minimum:g}–{column.maximum:g} 之间")
+                self.add(
+                    ERROR, int(r), column, f"{v:g} 超出范围；应在 {column.minimum:g}–{column.maximum:g} 之间"
+                )
 
     def check_keys(self, table: pd.DataFrame) -> None:
         if not self.sheet.key:
@@ -283,7 +303,9 @@ class _SheetParser:
             first = first_rows.loc[value if len(key) > 1 else value[0]]
             shown = " / ".join(str(v) for v in value)
             names = "、".join(self.sheet.column(k).header for k in key)
-            self.add(ERROR, int(record["row"]), last, f"重复的{names}「{shown}」，已在第{int(first)}行出现；应唯一")
+            self.add(
+                ERROR, int(record["row"]), last, f"重复的{names}「{shown}」，已在第{int(first)}行出现；应唯一"
+            )
 
     @staticmethod
     def expected(column: schema.Column) -> str:
@@ -324,7 +346,9 @@ def _read_meta(raw: RawSheet | None, file: str, problems: list[Problem]) -> dict
     if meta["money_unit"] not in schema.MONEY_UNITS:
         rows = table.loc[table["field"] == "金额单位", "row"]
         parser.add(
-            ERROR, int(rows.iloc[0]) if len(rows) else None, year_col,
+            ERROR,
+            int(rows.iloc[0]) if len(rows) else None,
+            year_col,
             f"金额单位「{meta['money_unit']}」无效；应为 万元 或 元",
         )
         meta["money_unit"] = "万元"
@@ -339,13 +363,17 @@ def validate_year(path: str | Path) -> tuple[YearData | None, list[Problem]]:
     path = Path(path)
     shown = path.name
     if not path.exists():
-        return None, [Problem(ERROR, str(path), None, None, None, "文件不存在；应为年度数据工作簿 .xlsx 或 CSV 文件夹")]
+        return None, [
+            Problem(ERROR, str(path), None, None, None, "文件不存在；应为年度数据工作簿 .xlsx 或 CSV 文件夹")
+        ]
     raw, problems = load_raw(path)
     if problems:
         return None, problems
     meta = _read_meta(raw.get(schema.META.title), shown, problems)
     if schema.META.title not in raw:
-        problems.append(Problem(ERROR, shown, schema.META.title, None, None, "缺少工作表；应含「年度」等基本信息"))
+        problems.append(
+            Problem(ERROR, shown, schema.META.title, None, None, "缺少工作表；应含「年度」等基本信息")
+        )
     money_unit = str(meta["money_unit"])
     tables: dict[str, pd.DataFrame] = {}
     parsers: dict[str, _SheetParser] = {}
@@ -353,15 +381,20 @@ def validate_year(path: str | Path) -> tuple[YearData | None, list[Problem]]:
         if sheet.title not in raw:
             if sheet.required:
                 problems.append(
-                    Problem(ERROR, shown, sheet.title, None, None, f"缺少工作表「{sheet.title}」；请按模板（pbm template）补齐")
+                    Problem(
+                        ERROR,
+                        shown,
+                        sheet.title,
+                        None,
+                        None,
+                        f"缺少工作表「{sheet.title}」；请按模板（pbm template）补齐",
+                    )
                 )
             empty = RawSheet(shown, sheet.title, sheet.headers, [], 2)
             parsers[sheet.name] = _SheetParser(sheet, empty, money_unit, [])
             tables[sheet.name] = parsers[sheet.name].parse()
             continue
         raw_sheet = raw[sheet.title]
-        if path.is_file():
-            raw_sheet.file = shown
         parsers[sheet.name] = _SheetParser(sheet, raw_sheet, money_unit, problems)
         tables[sheet.name] = parsers[sheet.name].parse()
     _check_references(tables, parsers)
@@ -369,8 +402,7 @@ def validate_year(path: str | Path) -> tuple[YearData | None, list[Problem]]:
     if any(p.is_error for p in problems):
         return None, problems
     _fill_defaults(tables)
-    for table in tables.values():
-        table.drop(columns="row", inplace=True)
+    tables = {name: table.drop(columns="row") for name, table in tables.items()}
     data = YearData(
         year=int(meta["year"]),
         jurisdiction=meta.get("jurisdiction"),
@@ -414,18 +446,29 @@ def _check_references(tables: dict[str, pd.DataFrame], parsers: dict[str, _Sheet
             target_title = schema.SHEETS_BY_NAME[target_table].title
             target_header = schema.SHEETS_BY_NAME[target_table].column(target_column).header
             for r, v in zip(tables[name].loc[unknown, "row"], values[unknown], strict=True):
-                parser.add(ERROR, int(r), column, f"未知的{column.header}「{v}」；应为「{target_title}」工作表中已有的{target_header}")
+                parser.add(
+                    ERROR,
+                    int(r),
+                    column,
+                    f"未知的{column.header}「{v}」；应为「{target_title}」工作表中已有的{target_header}",
+                )
 
 
 def _check_across_sheets(tables: dict[str, pd.DataFrame], parsers: dict[str, _SheetParser]) -> None:
-    budget, monthly, indicators, projects = (tables[n] for n in ("budget", "monthly", "indicators", "projects"))
+    budget, monthly, indicators, projects = (
+        tables[n] for n in ("budget", "monthly", "indicators", "projects")
+    )
     bp = parsers["budget"]
     # Execution far above budget is legal (追加 not yet recorded) but must be looked at.
     ratio = budget["executed"] / budget["annual"].where(budget["annual"] > 0)
     high = ratio > schema.EXECUTION_WARNING_RATIO
     for r, x in zip(budget.loc[high, "row"], ratio[high], strict=True):
-        bp.add(WARNING, int(r), bp.sheet.column("executed"),
-               f"执行数为全年预算数的 {x:.0%}，超过 {schema.EXECUTION_WARNING_RATIO:.0%}；请核实是否漏记预算调整")
+        bp.add(
+            WARNING,
+            int(r),
+            bp.sheet.column("executed"),
+            f"执行数为全年预算数的 {x:.0%}，超过 {schema.EXECUTION_WARNING_RATIO:.0%}；请核实是否漏记预算调整",
+        )
     spent_without_budget = (budget["annual"] == 0) & (budget["executed"] > 0)
     for r in budget.loc[spent_without_budget, "row"]:
         bp.add(WARNING, int(r), bp.sheet.column("executed"), "全年预算数为 0 而有执行数；请核实")
@@ -437,19 +480,34 @@ def _check_across_sheets(tables: dict[str, pd.DataFrame], parsers: dict[str, _Sh
         mp.add(WARNING, int(r), mp.sheet.column("executed_cum"), "累计执行数比上月减少；累计数应逐月不减")
     december = ordered[ordered["month"] == 12].set_index("project_id")["executed_cum"]
     executed = budget.groupby("project_id")["executed"].sum()
-    gap = (december - executed.reindex(december.index)).abs() > np.maximum(0.005 * executed.reindex(december.index), 0.01)
+    gap = (december - executed.reindex(december.index)).abs() > np.maximum(
+        0.005 * executed.reindex(december.index), 0.01
+    )
     for pid in gap[gap].index:
         r = ordered.loc[(ordered["project_id"] == pid) & (ordered["month"] == 12), "row"].iloc[0]
-        mp.add(WARNING, int(r), mp.sheet.column("executed_cum"),
-               f"12月累计执行数 {december[pid]:g} 与「预算执行」全年执行数合计 {executed[pid]:g} 不一致")
+        mp.add(
+            WARNING,
+            int(r),
+            mp.sheet.column("executed_cum"),
+            f"12月累计执行数 {december[pid]:g} 与「预算执行」全年执行数合计 {executed[pid]:g} 不一致",
+        )
 
     ip = parsers["indicators"]
     quantitative = indicators["direction"].isin(["≥", ">", "≤", "<", "="])
     no_digit = ~indicators["target"].fillna("").str.contains(r"\d", regex=True)
-    for r, d, t in zip(indicators.loc[quantitative & no_digit, "row"], indicators.loc[quantitative & no_digit, "direction"],
-                       indicators.loc[quantitative & no_digit, "target"], strict=True):
+    for r, d, t in zip(
+        indicators.loc[quantitative & no_digit, "row"],
+        indicators.loc[quantitative & no_digit, "direction"],
+        indicators.loc[quantitative & no_digit, "target"],
+        strict=True,
+    ):
         if t is not None:
-            ip.add(ERROR, int(r), ip.sheet.column("target"), f"指标方向为「{d}」但目标值「{t}」没有数值；应填数值，如 95，或把方向改为 定性")
+            ip.add(
+                ERROR,
+                int(r),
+                ip.sheet.column("target"),
+                f"指标方向为「{d}」但目标值「{t}」没有数值；应填数值，如 95，或把方向改为 定性",
+            )
 
     pp = parsers["projects"]
     with_budget = set(budget["project_id"].dropna())
@@ -460,7 +518,12 @@ def _check_across_sheets(tables: dict[str, pd.DataFrame], parsers: dict[str, _Sh
         if pid not in with_budget:
             pp.add(WARNING, int(r), pp.sheet.column("project_id"), f"项目「{pid}」在「预算执行」中没有预算行")
         if pid not in with_targets:
-            pp.add(WARNING, int(r), pp.sheet.column("project_id"), f"项目「{pid}」没有绩效目标（无绩效目标不安排预算）")
+            pp.add(
+                WARNING,
+                int(r),
+                pp.sheet.column("project_id"),
+                f"项目「{pid}」没有绩效目标（无绩效目标不安排预算）",
+            )
 
     progress = tables["progress"]
     if len(progress):
@@ -468,7 +531,12 @@ def _check_across_sheets(tables: dict[str, pd.DataFrame], parsers: dict[str, _Sh
         known = set(zip(indicators["project_id"], indicators["seq"], strict=True))
         for r, pid, seq in zip(progress["row"], progress["project_id"], progress["seq"], strict=True):
             if pid is not None and seq is not pd.NA and (pid, seq) not in known:
-                gp.add(ERROR, int(r), gp.sheet.column("seq"), f"项目「{pid}」没有序号为 {seq} 的绩效指标；应为「绩效指标」工作表中的指标序号")
+                gp.add(
+                    ERROR,
+                    int(r),
+                    gp.sheet.column("seq"),
+                    f"项目「{pid}」没有序号为 {seq} 的绩效指标；应为「绩效指标」工作表中的指标序号",
+                )
 
 
 def _fill_defaults(tables: dict[str, pd.DataFrame]) -> None:

@@ -70,7 +70,12 @@ ALIASES: dict[tuple[str, ...], dict[str, str]] = {
         "政府债务项目": "政府债务",
         "专项债": "政府债务",
     },
-    FUND_SOURCES: {"本年财政拨款": "当年财政拨款", "财政拨款": "当年财政拨款", "上年结转资金": "上年结转", "其他": "其他资金"},
+    FUND_SOURCES: {
+        "本年财政拨款": "当年财政拨款",
+        "财政拨款": "当年财政拨款",
+        "上年结转资金": "上年结转",
+        "其他": "其他资金",
+    },
     DIRECTIONS: {
         ">=": "≥",
         "≧": "≥",
@@ -86,8 +91,24 @@ ALIASES: dict[tuple[str, ...], dict[str, str]] = {
         "定性指标": "定性",
     },
     VALUE_BASES: {"计划": "计划标准", "行业": "行业标准", "历史": "历史标准", "其他": "其他标准"},
-    YES_NO: {"Y": "是", "N": "否", "y": "是", "n": "否", "1": "是", "0": "否", "TRUE": "是", "FALSE": "否", "True": "是", "False": "否"},
-    EVALUATION_KINDS: {"自评": "单位自评", "财政审核": "财政评价", "第三方": "第三方评价", "第三方机构评价": "第三方评价"},
+    YES_NO: {
+        "Y": "是",
+        "N": "否",
+        "y": "是",
+        "n": "否",
+        "1": "是",
+        "0": "否",
+        "TRUE": "是",
+        "FALSE": "否",
+        "True": "是",
+        "False": "否",
+    },
+    EVALUATION_KINDS: {
+        "自评": "单位自评",
+        "财政审核": "财政评价",
+        "第三方": "第三方评价",
+        "第三方机构评价": "第三方评价",
+    },
     LEVEL1_PROJECT: {"产出": "产出指标", "效益": "效益指标", "满意度": "满意度指标", "成本": "成本指标"},
 }
 
@@ -127,7 +148,9 @@ class Sheet:
     required: bool = True
     key: tuple[str, ...] = ()  # columns that identify a row; duplicates are errors
     doc: str = ""
-    refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, column) it must exist in
+    refs: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # column -> (table, column) it must exist in
 
     @property
     def headers(self) -> list[str]:
@@ -234,9 +257,21 @@ INDICATORS = Sheet(
         C("project_id", "项目编码", "id", required=True),
         C("seq", "指标序号", "int", required=True, minimum=1),
         C("level1", "一级指标", "code", required=True, codes=LEVEL1_PROJECT),
-        C("level2", "二级指标", "text", required=True, doc="数量指标、质量指标、时效指标、成本指标、社会效益指标……"),
+        C(
+            "level2",
+            "二级指标",
+            "text",
+            required=True,
+            doc="数量指标、质量指标、时效指标、成本指标、社会效益指标……",
+        ),
         C("level3", "三级指标", "text", required=True),
-        C("direction", "指标方向", "code", codes=DIRECTIONS, doc="≥ 正向、≤ 反向、= 等于、定性；空白时按目标值中的符号判断"),
+        C(
+            "direction",
+            "指标方向",
+            "code",
+            codes=DIRECTIONS,
+            doc="≥ 正向、≤ 反向、= 等于、定性；空白时按目标值中的符号判断",
+        ),
         C("target", "目标值", "value", required=True, doc="如 95、≥95%、及时"),
         C("measure_unit", "计量单位", "text", doc="%、人、万元、天……"),
         C("basis", "取值依据", "code", codes=VALUE_BASES),

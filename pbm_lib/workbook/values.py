@@ -66,22 +66,27 @@ def parse_numbers(raw: pd.Series, money_unit: str | None = None) -> tuple[pd.Ser
     raw : Series
         Raw cells (numbers, strings or empty).
     money_unit : {"万元", "元"}, optional
-        For money columns, the unit the result is expressed in; cells with a unit suffix are converted.
+        For money columns: the file's unit for plain numbers. The result is always in 万元;
+        cells that carry their own ``元``/``万元`` suffix are converted from that unit instead.
 
     Returns
     -------
     values : Series of float
-        Parsed numbers, NaN where blank or bad.
+        Parsed numbers (万元 for money columns), NaN where blank or bad.
     bad : Series of bool
         True where a non-blank cell could not be read as a number.
     """
     # Fast path: cells that are already numbers (Excel numeric cells) need no text handling.
     numeric = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     is_number = np.array(
-        [isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in raw.tolist()],
+        [
+            isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
+            for c in raw.tolist()
+        ],
         dtype=bool,
     )
-    values = np.where(is_number, numeric, np.nan)
+    plain_scale = 1.0 / 10000.0 if money_unit == "元" else 1.0
+    values = np.where(is_number, numeric * plain_scale, np.nan)
     bad = np.zeros(len(raw), dtype=bool)
     cells = raw.tolist()
     for i in np.flatnonzero(~is_number):
@@ -91,14 +96,12 @@ def parse_numbers(raw: pd.Series, money_unit: str | None = None) -> tuple[pd.Ser
         text = unicodedata.normalize("NFKC", str(cell)).translate(_SPACES)
         if text in BLANK_MARKERS:
             continue
-        scale = 1.0
+        scale = plain_scale
         if money_unit is not None:
             if text.endswith("万元"):
-                text = text[:-2]
-                scale = 1.0 if money_unit == "万元" else 10000.0
+                text, scale = text[:-2], 1.0
             elif text.endswith("元"):
-                text = text[:-1]
-                scale = 1.0 / 10000.0 if money_unit == "万元" else 1.0
+                text, scale = text[:-1], 1.0 / 10000.0
         if text.endswith("%"):
             text = text[:-1]
         text = text.replace(",", "")
@@ -124,11 +127,17 @@ def match_codes(
     lookup = {c: c for c in codes}
     lookup.update({k: v for k, v in (aliases or {}).items() if k})
     lookup.update({c.translate(_SPACES): c for c in codes})
-    compact = text.map(lambda t: None if t is None else t.translate(_SPACES), na_action=None)
-    mapped = compact.map(lambda t: None if t is None else lookup.get(t, lookup.get(t.upper())))
-    blank = compact.isna() | (compact == "")
-    if aliases and "" in aliases:  # an empty cell has a default meaning (e.g. 专项类别 → 无)
-        mapped = mapped.where(~blank, aliases[""])
-        blank = pd.Series(False, index=text.index)
-    unknown = mapped.isna() & ~blank
+    compact = [None if not isinstance(t, str) else t.translate(_SPACES) for t in text.tolist()]
+    default = (aliases or {}).get("") if aliases and "" in aliases else None
+    mapped, unknown = [], []
+    for t in compact:
+        if not t:  # blank: an empty cell may have a default meaning (e.g. 专项类别 → 无)
+            mapped.append(default)
+            unknown.append(False)
+            continue
+        code = lookup.get(t, lookup.get(t.upper()))
+        mapped.append(code)
+        unknown.append(code is None)
+    mapped = pd.Series(mapped, index=text.index, dtype=object)
+    unknown = pd.Series(unknown, index=text.index, dtype=bool)
     return mapped.astype(object), unknown

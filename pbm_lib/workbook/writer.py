@@ -86,7 +86,9 @@ def _code_columns() -> list[tuple[str, tuple[str, ...]]]:
     return [(header, codes) for codes, header in seen.items()]
 
 
-def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame] | None = None, meta: dict | None = None) -> Path:
+def write_workbook(
+    path: str | Path, tables: dict[str, pd.DataFrame] | None = None, meta: dict | None = None
+) -> Path:
     """Write a year workbook atomically.
 
     Parameters
@@ -112,14 +114,18 @@ def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame] | None = No
     instructions.column_dimensions["E"].width = 80
     for line in INSTRUCTIONS:
         instructions.append([_cell(instructions, line, font=Font(bold=True)) if line == "填表说明" else line])
-    instructions.append([_cell(instructions, h, OPTIONAL_FONT, HEADER_FILL) for h in ("工作表", "列", "类型", "必填", "说明")])
+    instructions.append(
+        [_cell(instructions, h, OPTIONAL_FONT, HEADER_FILL) for h in ("工作表", "列", "类型", "必填", "说明")]
+    )
     for sheet in schema.SHEETS:
         instructions.append([sheet.title, "", "必备" if sheet.required else "选填", "", sheet.doc])
         for column in sheet.columns:
             note = column.doc
             if column.kind == "code":
                 note = (note + "；" if note else "") + "可选：" + "、".join(column.codes)
-            instructions.append(["", column.header, KIND_LABEL[column.kind], "是" if column.required else "", note])
+            instructions.append(
+                ["", column.header, KIND_LABEL[column.kind], "是" if column.required else "", note]
+            )
 
     code_lists = _code_columns()
     code_range: dict[tuple[str, ...], str] = {}
@@ -156,7 +162,10 @@ def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame] | None = No
             ]
         )
         if frame is not None and n_rows:
-            columns = [frame[c.name] if c.name in frame.columns else pd.Series([None] * n_rows) for c in sheet.columns]
+            columns = [
+                frame[c.name] if c.name in frame.columns else pd.Series([None] * n_rows)
+                for c in sheet.columns
+            ]
             for values in zip(*(col.tolist() for col in columns), strict=True):
                 ws.append([_plain(v) for v in values])
 
@@ -172,7 +181,9 @@ def write_csv_folder(path: str | Path, tables: dict[str, pd.DataFrame], meta: di
     all_tables = {**tables, "meta": _meta_table(meta)}
     for sheet in schema.SHEETS:
         frame = all_tables.get(sheet.name, pd.DataFrame(columns=[c.name for c in sheet.columns]))
-        out = pd.DataFrame({c.header: frame[c.name] if c.name in frame.columns else None for c in sheet.columns})
+        out = pd.DataFrame(
+            {c.header: frame[c.name] if c.name in frame.columns else None for c in sheet.columns}
+        )
         with atomic_path(path / f"{sheet.title}.csv") as temp:
             out.to_csv(temp, index=False, encoding="utf-8-sig")
     return path
