@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "validate",
     "template",
     "synth",
+    "cea", "dea",
 ]
 
 

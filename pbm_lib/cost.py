@@ -410,6 +410,7 @@ def icer_frontier(
         ``effect``, ``status`` (``frontier``, ``dominated``, ``extended-dominated``), ``reference``
         (bool), ``comparator``, ``delta_cost``, ``delta_effect``, ``icer`` (Float64, ``<NA>`` off the
         frontier and for the reference; money per unit of effect), ``dominated_by``,
+        ``duplicate_of`` (the earlier identical alternative, for exact duplicates),
         ``bracket_lower``, ``bracket_upper`` and ``note``.
 
     Raises
@@ -431,6 +432,7 @@ def icer_frontier(
     kept_pos = np.flatnonzero(kept)
     status = np.where(kept, STATUS_FRONTIER, STATUS_DOMINATED).astype(object)
     dominated_by = np.full(n, None, dtype=object)
+    duplicate_of = np.full(n, None, dtype=object)
     note = np.full(n, "", dtype=object)
     dom = np.flatnonzero(~kept)
     dominator = kept_pos[np.searchsorted(es[kept_pos], es[dom], side="left")]
@@ -438,6 +440,7 @@ def icer_frontier(
     for i, d in zip(dom, dominator, strict=True):
         twins = np.flatnonzero((cs[:i] == cs[i]) & (es[:i] == es[i]))
         if twins.size:
+            duplicate_of[i] = ns[twins[0]]
             note[i] = f"exact duplicate of {ns[twins[0]]}"
         elif cs[d] == cs[i]:
             note[i] = f"equal cost, lower effect than {ns[d]}"
@@ -489,6 +492,7 @@ def icer_frontier(
             "delta_effect": pd.array(delta_effect, dtype="Float64"),
             "icer": pd.array(icer, dtype="Float64"),
             "dominated_by": dominated_by,
+            "duplicate_of": duplicate_of,
             "bracket_lower": bracket_lower,
             "bracket_upper": bracket_upper,
             "note": note.astype(str),
