@@ -27,13 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..workbook.synth import synthetic_year
-    from ..workbook.writer import write_csv_folder, write_workbook
-
     if args.projects < 1:
         raise PbmError(
             f"--projects {args.projects}: 项目数应为正整数 / the number of projects must be positive"
         )
+    from ..workbook.synth import synthetic_year  # loaded only when needed
+    from ..workbook.writer import write_csv_folder, write_workbook
+
     default = f"synthetic_{args.year}_{args.projects}" + ("" if args.csv else ".xlsx")
     out = Path(args.out or default)
     if out.exists() and not args.force:

@@ -399,6 +399,7 @@ def validate_year(path: str | Path) -> tuple[YearData | None, list[Problem]]:
         tables[sheet.name] = parsers[sheet.name].parse()
     _check_references(tables, parsers)
     _check_across_sheets(tables, parsers)
+    problems.sort(key=_reading_order)
     if any(p.is_error for p in problems):
         return None, problems
     _fill_defaults(tables)
@@ -412,6 +413,19 @@ def validate_year(path: str | Path) -> tuple[YearData | None, list[Problem]]:
         warnings=[p for p in problems if not p.is_error],
     )
     return data, problems
+
+
+_SHEET_ORDER = {sheet.title: i for i, sheet in enumerate(schema.SHEETS)}
+
+
+def _reading_order(problem: Problem) -> tuple:
+    """Errors before warnings, then in the order a user reads the workbook: sheet, row, column."""
+    return (
+        not problem.is_error,
+        _SHEET_ORDER.get(problem.sheet or "", -1),
+        problem.row or 0,
+        problem.column_index if problem.column_index is not None else -1,
+    )
 
 
 def read_year(path: str | Path) -> YearData:
