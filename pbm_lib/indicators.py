@@ -1,0 +1,394 @@
+"""Targets and actuals as people write them: ``≥95%``, ``≧735人次``, ``98%以上``, ``≤30天``, ``及时``.
+
+Reads an indicator value (年度指标值 or 实际完成值) into an operator, a direction, a number and a unit,
+keeping the raw text beside them (rules.md §3.4 and the loader rules of §5), and reconciles the
+units of a target and its actual (元 vs 万元, 天 vs 月, 85% vs 0.85).
+
+Everything is vectorised over pandas Series. Real tables repeat the same few hundred texts
+("≥95%", "100%", "及时"), so each column is factorised once, the regular expression and the
+dictionary look-ups run once per *distinct* text, and results travel back to the rows as
+categorical codes (text fields) or ``take`` (numbers). Nothing here raises on user data: what
+cannot be read is reported in the ``kind`` and ``unit_status`` columns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .workbook.values import BLANK_MARKERS, parse_numbers, to_text
+
+# ---------------------------------------------------------------------------------------------
+# Operators and directions (rules.md §3.4)
+# ---------------------------------------------------------------------------------------------
+
+#: Canonical operator for each way of writing it before the value.
+OPERATOR_WORDS: dict[str, str] = {
+    ">=": "≥", "≥": "≥", "≧": "≥", "不少于": "≥", "不低于": "≥", "不小于": "≥", "大于等于": "≥", "大于或等于": "≥",
+    "达到": "≥",
+    ">": ">", "大于": ">", "高于": ">", "多于": ">", "超过": ">",
+    "<=": "≤", "≤": "≤", "≦": "≤", "不超过": "≤", "不高于": "≤", "不大于": "≤", "不多于": "≤", "小于等于": "≤",
+    "小于或等于": "≤",
+    "<": "<", "小于": "<", "低于": "<", "少于": "<",
+    "=": "=", "═": "=", "﹦": "=", "＝": "=", "==": "=", "等于": "=",
+}
+#: Bound words written after the value: ``98%以上``, ``30天以内``.
+SUFFIX_WORDS: dict[str, str] = {
+    "及以上": "≥", "以上": "≥", "或以上": "≥",
+    "及以下": "≤", "以下": "≤", "或以下": "≤", "以内": "≤", "之内": "≤", "内": "≤",
+}
+#: Directions, in the order of their categorical codes.
+DIRECTIONS = ("positive", "positive_strict", "reverse", "reverse_strict", "equal", "qualitative")
+#: Direction of each canonical operator.
+OPERATOR_DIRECTIONS: dict[str, str] = {
+    "≥": "positive", ">": "positive_strict", "≤": "reverse", "<": "reverse_strict", "=": "equal",
+}
+#: Values of a separate 指标性质 (direction) column; None means "quantitative, read the operator".
+DIRECTION_COLUMN_WORDS: dict[str, str | None] = {
+    **{k: OPERATOR_DIRECTIONS[v] for k, v in OPERATOR_WORDS.items()},
+    "正向": "positive", "正向指标": "positive", "反向": "reverse", "反向指标": "reverse",
+    "定性": "qualitative", "定性指标": "qualitative",
+    "定量": None, "定量指标": None,
+}
+#: Operators and bound words that mark an *actual* as a claim rather than a measurement (rules.md §5,
+#: ``actual-copies-target``). Narrower than :data:`OPERATOR_WORDS`: "达到" or "内" inside an actual's
+#: sentence say nothing about a copied target.
+CLAIM_WORDS = (
+    "≥", "≧", ">=", ">", "≤", "≦", "<=", "<", "=", "═", "﹦", "＝",
+    "以上", "以下", "以内", "不少于", "不低于", "不小于", "不超过", "不高于", "不大于", "不多于",
+)
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+"
+#: One value: optional operator, number, optional unit, optional bound word, nothing else.
+VALUE_PATTERN = (
+    rf"^(?P<op>{_alternation(OPERATOR_WORDS)})?"
+    rf"(?P<num>{_NUMBER})"
+    rf"(?P<unit>[^\d]*?)"
+    rf"(?P<suffix>{_alternation(SUFFIX_WORDS)})?$"
+)
+_CLAIM_RE = re.compile(_alternation(CLAIM_WORDS))
+_STRIP = str.maketrans("", "", " \t\r\n\u3000\u00a0")
+_MINUS = str.maketrans({"−": "-"})
+_PARENTHESES = re.compile(r"\(.*?\)")
+
+# ---------------------------------------------------------------------------------------------
+# Units (toolkit policy: the conventions are stated beside each factor)
+# ---------------------------------------------------------------------------------------------
+
+#: Spellings of the same unit.
+UNIT_ALIASES: dict[str, str] = {
+    "百分比": "%", "百分点": "%", "个百分点": "%",
+    "日": "天", "个月": "月", "星期": "周", "个工作日": "工作日", "时": "小时",
+    "公斤": "千克", "公里": "千米", "平方千米": "平方公里", "㎡": "平方米", "m2": "平方米",
+}
+#: Unit → (family, factor to the family's base unit). Months and years follow the 30/360-day
+#: convention of Chinese financial practice (一个月按30天, 一年按360天): toolkit policy.
+UNIT_FACTORS: dict[str, tuple[str, float]] = {
+    "%": ("percent", 1.0), "‰": ("percent", 0.1),
+    "小时": ("time", 1.0 / 24.0), "天": ("time", 1.0), "周": ("time", 7.0), "月": ("time", 30.0),
+    "季度": ("time", 90.0), "年": ("time", 360.0),
+    "元": ("money", 1.0), "千元": ("money", 1e3), "万元": ("money", 1e4), "百万元": ("money", 1e6),
+    "亿元": ("money", 1e8),
+    "克": ("mass", 1.0), "千克": ("mass", 1e3), "斤": ("mass", 500.0), "吨": ("mass", 1e6),
+    "毫米": ("length", 1e-3), "厘米": ("length", 1e-2), "米": ("length", 1.0), "千米": ("length", 1e3),
+    "平方米": ("area", 1.0), "亩": ("area", 10000.0 / 15.0), "公顷": ("area", 1e4), "平方公里": ("area", 1e6),
+}
+#: Multiplier prefixes on any other unit: 万人 = 10 000 人 (亿元 and 万元 are listed above).
+UNIT_PREFIXES: dict[str, float] = {"万": 1e4, "亿": 1e8}
+
+#: Kinds of a parsed value, in the order of their categorical codes.
+KINDS = ("number", "text", "blank", "not_applicable")
+#: Outcomes of reconciling a target's unit with its actual's (:func:`align_units`).
+UNIT_STATUSES = ("none", "same", "assumed", "converted", "fraction_to_percent", "mismatch", "ambiguous")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-distinct-value machinery
+# ---------------------------------------------------------------------------------------------
+
+
+def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
+    """Codes and distinct values of a column; missing cells get the extra code ``len(uniques)``.
+
+    The distinct list ends with ``None`` so that ``per_unique[codes]`` works for every row.
+    """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes = values.codes.astype(np.intp)
+        uniques = list(values.categories)
+    else:
+        array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+        codes, index = pd.factorize(array, use_na_sentinel=True)
+        uniques = list(index)
+    codes = np.where(codes < 0, len(uniques), codes)
+    return codes, uniques + [None]
+
+
+def categorical(per_unique: list, codes: np.ndarray, categories: tuple[str, ...] | None = None) -> pd.Categorical:
+    """Rows' categorical from one value per distinct input (None for missing) and the input codes."""
+    small, index = pd.factorize(np.asarray(per_unique, dtype=object), use_na_sentinel=True)
+    result = pd.Categorical.from_codes(small[codes], categories=pd.Index(index, dtype=object))
+    if categories is not None:
+        result = result.set_categories(list(categories))
+    return result
+
+
+def recode(values: pd.Series | pd.Categorical, function: Callable[[object], object],
+           categories: tuple[str, ...] | None = None) -> pd.Categorical:
+    """Apply ``function`` once per distinct value and return the rows' result as a categorical."""
+    codes, uniques = factorize(values)
+    return categorical([function(u) for u in uniques], codes, categories)
+
+
+def per_row(values: pd.Series | pd.Categorical, function: Callable[[object], object], dtype=float) -> np.ndarray:
+    """Apply ``function`` once per distinct value and return the rows' result as a numpy array."""
+    codes, uniques = factorize(values)
+    return np.asarray([function(u) for u in uniques], dtype=dtype)[codes]
+
+
+def normalise_word(value: object) -> str | None:
+    """One cell as comparable text: NFKC (full-width digits and signs), spaces and a trailing full stop
+    removed, None when empty. Numbers become their plain text (``95.0`` → ``"95"``), via
+    :func:`pbm_lib.workbook.values.to_text`. Also used for the scheme's word tables."""
+    text = to_text(value)
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFKC", text).translate(_STRIP).translate(_MINUS)
+    text = text.rstrip("。.;；,，")
+    return text or None
+
+
+def normalise_text(raw: pd.Series) -> pd.Categorical:
+    """A column of cells as normalised text (see :func:`normalise_word`), as a categorical."""
+    return recode(raw, normalise_word)
+
+
+def _canonical_unit(value: object) -> str | None:
+    text = normalise_word(value)
+    if text is None or text in BLANK_MARKERS:
+        return None
+    text = _PARENTHESES.sub("", text)
+    return UNIT_ALIASES.get(text, text) or None
+
+
+def unit_family(unit: object) -> tuple[str | None, float]:
+    """Family (``time``, ``money``, ``percent`` …) of one canonical unit and its factor to the base unit.
+
+    Units outside :data:`UNIT_FACTORS` form a family of their own (``人`` is comparable only with
+    ``人``); a 万/亿 prefix multiplies (``万人`` = 10 000 ``人``). No unit gives ``(None, nan)``.
+    """
+    if unit is None:
+        return (None, np.nan)
+    if unit in UNIT_FACTORS:
+        return UNIT_FACTORS[unit]
+    head, rest = unit[:1], unit[1:]
+    if head in UNIT_PREFIXES and rest:
+        base = UNIT_ALIASES.get(rest, rest)
+        family, factor = UNIT_FACTORS.get(base, (f"unit:{base}", 1.0))
+        return (family, factor * UNIT_PREFIXES[head])
+    return (f"unit:{unit}", 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_distinct(texts: list) -> pd.DataFrame:
+    """Parse a list of distinct normalised texts (None allowed); one output row per text.
+
+    Columns ``kind``, ``operator``, ``number`` (float), ``unit`` (canonical), ``claim`` (bool:
+    a comparison operator or bound word of :data:`CLAIM_WORDS` occurs anywhere in the text).
+    """
+    series = pd.Series(texts, dtype=object)
+    found = series.str.extract(VALUE_PATTERN) if len(series) else pd.DataFrame(
+        columns=["op", "num", "unit", "suffix"], dtype=object)
+    blank = series.isna().to_numpy()
+    not_applicable = series.isin(BLANK_MARKERS).to_numpy() & ~blank
+    has_number = found["num"].notna().to_numpy() & ~not_applicable
+    kind = np.where(blank, "blank", np.where(not_applicable, "not_applicable", np.where(has_number, "number", "text")))
+    number, _bad = parse_numbers(found["num"].where(pd.Series(has_number)).astype(object))
+    operator = found["op"].map(OPERATOR_WORDS)
+    operator = operator.where(operator.notna(), found["suffix"].map(SUFFIX_WORDS))
+    unit = [_canonical_unit(u) if isinstance(u, str) else None for u in found["unit"]]
+    claim = [isinstance(t, str) and bool(_CLAIM_RE.search(t)) for t in texts]
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "operator": [o if isinstance(o, str) else None for o in operator],
+            "number": number.to_numpy(dtype=float),
+            "unit": unit,
+            "claim": np.asarray(claim, dtype=bool),
+        }
+    )
+
+
+def parse_values(
+    raw: pd.Series,
+    direction: pd.Series | None = None,
+    unit: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Parse indicator values as written into operator, direction, number and unit.
+
+    Understood forms (rules.md §3.4): an operator before the number (``≥ ≧ >= > ≤ ≦ <= < = ═ ﹦ ＝``,
+    ``不少于``, ``不低于``, ``不超过``, ``不高于``, ``达到`` …), a bound word after it (``以上``, ``以下``,
+    ``以内``), full-width digits, thousands separators, and a unit (``%``, ``百分比``, ``人次``, ``万元``,
+    ``天`` …). A text with no number in that shape (``及时``, ``显著提升``, ``完成10个村``) is
+    ``kind="text"`` and has direction ``qualitative``; ``/``, ``—`` and ``-`` are ``not_applicable``;
+    empty cells are ``blank``. A number without an operator has no direction here: the scheme's
+    default direction applies later (rules.md §3.4, case 07).
+
+    Parameters
+    ----------
+    raw : Series
+        Cells as printed (strings, numbers or empty).
+    direction : Series, optional
+        A separate 指标性质 column (``≥``, ``≤``, ``=``, ``正向``, ``反向``, ``定性``, ``定量``). Where it
+        names a direction it wins over the operator in the text; a disagreement is reported in
+        ``direction_conflict``.
+    unit : Series, optional
+        A separate 度量单位 column, used where the text carries no unit of its own.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``raw``. ``raw`` (the cell as given), ``text`` (normalised, categorical),
+        ``kind`` (:data:`KINDS`), ``operator`` (``≥ > ≤ < =`` or NaN, from the text), ``direction``
+        (:data:`DIRECTIONS` or NaN), ``direction_conflict`` (bool), ``value`` (float, NaN without a
+        number), ``unit`` (canonical unit or NaN), ``unit_given`` (the unit came from the text itself),
+        ``claim`` (the text carries a comparison operator or bound word anywhere).
+    """
+    codes, uniques = factorize(raw)
+    texts = [normalise_word(u) for u in uniques]
+    text_codes, distinct = factorize(pd.Series(texts, dtype=object))
+    parsed = parse_distinct(distinct)
+    rows = text_codes[codes]  # row → index into ``distinct``
+
+    kind = categorical(list(parsed["kind"]), rows, KINDS)
+    operator = categorical(list(parsed["operator"]), rows)
+    text_direction = [
+        "qualitative" if k == "text" else OPERATOR_DIRECTIONS.get(o) if o is not None else None
+        for k, o in zip(parsed["kind"], parsed["operator"], strict=True)
+    ]
+    direction_codes = np.asarray([_code(d, DIRECTIONS) for d in text_direction])[rows]
+    conflict = np.zeros(len(raw), dtype=bool)
+    if direction is not None:
+        column_codes = per_row(direction.reindex(raw.index),
+                               lambda d: _code(DIRECTION_COLUMN_WORDS.get(normalise_word(d)), DIRECTIONS), np.intp)
+        conflict = (column_codes >= 0) & (direction_codes >= 0) & (column_codes != direction_codes)
+        direction_codes = np.where(column_codes >= 0, column_codes, direction_codes)
+    unit_given = parsed["unit"].notna().to_numpy()[rows]
+    units = categorical(list(parsed["unit"]), rows)
+    if unit is not None:
+        units = coalesce(units, recode(unit.reindex(raw.index), _canonical_unit))
+    return pd.DataFrame(
+        {
+            "raw": raw,
+            "text": categorical(distinct, rows),
+            "kind": kind,
+            "operator": operator,
+            "direction": pd.Categorical.from_codes(direction_codes, categories=list(DIRECTIONS)),
+            "direction_conflict": conflict,
+            "value": parsed["number"].to_numpy()[rows],
+            "unit": units,
+            "unit_given": unit_given,
+            "claim": parsed["claim"].to_numpy()[rows],
+        },
+        index=raw.index,
+    )
+
+
+def _code(value: str | None, categories: tuple[str, ...]) -> int:
+    return categories.index(value) if value is not None else -1
+
+
+def coalesce(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
+    """``first`` where present, else ``second`` (two categoricals with possibly different categories)."""
+    categories = list(dict.fromkeys(list(first.categories) + list(second.categories)))
+    a = first.set_categories(categories).codes
+    b = second.set_categories(categories).codes
+    return pd.Categorical.from_codes(np.where(a >= 0, a, b), categories=categories)
+
+
+def align_units(
+    target_value: np.ndarray,
+    target_unit: pd.Categorical,
+    actual_value: np.ndarray,
+    actual_unit: pd.Categorical,
+    reverse: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Express each actual in its target's unit, converting where the units are comparable.
+
+    Rules, per row (rules.md §3.4, "convert units before comparing"):
+
+    - one side has no unit: it is taken to be in the other side's unit (``assumed``), except a
+      unitless share ``0 < v ≤ 1`` against a percentage above 1, read as ``100·v`` %
+      (``fraction_to_percent``). On a reverse row that reading is a guess (``≤5%`` against ``0.5``
+      could be 0.5 % or 50 %), so it is ``ambiguous`` and gives no value;
+    - the same unit: ``same``; the same family (天/月, 元/万元, 亩/公顷): ``converted`` with the factors
+      of :data:`UNIT_FACTORS`;
+    - otherwise ``mismatch`` and no value ("if they cannot be reconciled, there is no rule score").
+
+    Returns
+    -------
+    DataFrame
+        ``target_value``, ``actual_value`` (in the target's unit; NaN where not reconciled) and
+        ``unit_status`` (categorical of :data:`UNIT_STATUSES`; ``none`` when neither side has a unit).
+    """
+    t = np.asarray(target_value, dtype=float)
+    a = np.asarray(actual_value, dtype=float)
+    n = len(t)
+    reverse = np.zeros(n, dtype=bool) if reverse is None else np.asarray(reverse, dtype=bool)
+    categories = list(dict.fromkeys(list(target_unit.categories) + list(actual_unit.categories)))
+    tu = target_unit.set_categories(categories).codes
+    au = actual_unit.set_categories(categories).codes
+    families = [unit_family(u) for u in categories] + [(None, np.nan)]
+    family_codes, _ = pd.factorize(np.asarray([f for f, _ in families], dtype=object))
+    factors = np.asarray([f for _, f in families], dtype=float)
+    percent = categories.index("%") if "%" in categories else -2
+
+    t_has, a_has = tu >= 0, au >= 0
+    same = t_has & a_has & (tu == au)
+    family = t_has & a_has & ~same & (family_codes[tu] == family_codes[au])
+    mismatch = t_has & a_has & ~same & ~family
+    one_side = t_has ^ a_has
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(family, a * factors[au] / factors[tu], a)
+        a_fraction = one_side & (tu == percent) & (a > 0) & (a <= 1) & (t > 1)
+        t_fraction = one_side & (au == percent) & (t > 0) & (t <= 1) & (a > 1)
+    fraction = a_fraction | t_fraction
+    a = np.where(a_fraction & ~reverse, a * 100.0, a)
+    t = np.where(t_fraction & ~reverse, t * 100.0, t)
+    a = np.where(mismatch | (fraction & reverse), np.nan, a)
+    status = np.select(
+        [fraction & reverse, fraction, mismatch, family, one_side, same],
+        [6, 4, 5, 3, 2, 1],
+        default=0,
+    )
+    return pd.DataFrame(
+        {
+            "target_value": t,
+            "actual_value": a,
+            "unit_status": pd.Categorical.from_codes(status, categories=list(UNIT_STATUSES)),
+        }
+    )
+
+
+def map_levels(text: pd.Categorical | pd.Series, synonyms: Mapping[str, str],
+               levels: tuple[str, ...]) -> pd.Categorical:
+    """Qualitative achievement level of each normalised text (rules.md §3.5), NaN when unmapped.
+
+    ``synonyms`` maps a normalised label or word to its level (the scheme's ``qualitative.levels``
+    table); the look-up is exact.
+    """
+    return recode(text, lambda t: None if t is None else synonyms.get(t), levels)
