@@ -110,9 +110,8 @@ def _matrix(data: pd.DataFrame, columns: Sequence[str], names: pd.Index, kind: s
     bad = ~np.isfinite(values)
     for i, j in zip(*np.nonzero(bad), strict=True):
         cell = data[columns[j]].iloc[i]
-        problems.append(
-            f"unit {names[i]!r}, column {columns[j]!r}: value {cell!r} is missing or not a finite number"
-        )
+        what = "is missing" if pd.isna(cell) else f"{cell!r} is not a finite number"
+        problems.append(f"unit {names[i]!r}, column {columns[j]!r}: value {what}; expected a number ≥ 0")
     negative = values < 0
     for i, j in zip(*np.nonzero(negative), strict=True):
         problems.append(
