@@ -18,11 +18,11 @@ run: $(STAMP)
 
 ## test: install into .venv if needed, then lint and run the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check pbm_lib tests benchmarks tools
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check pbm_lib tests benchmarks tools
+	$(BIN)/ruff check .
 
 ## bench: run every benchmark (prints timings and ratios against in-process baselines)
 bench: $(STAMP)
