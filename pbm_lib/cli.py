@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "template",
     "synth",
     "cea", "dea",
+    "score",
 ]
 
 

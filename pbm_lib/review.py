@@ -766,13 +766,15 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
     全年预算数/调整后预算数 and 全年执行数/预算执行数), the 绩效指标 header row (containing 三级指标),
     and the 总分 row; columns are matched by header text (aliases accepted, e.g. 权重 for 分值).
     """
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     path = Path(path)
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as error:
         raise ReviewInputError(f"{path}: 无法作为 Excel 工作簿打开 / cannot open as a workbook ({error})") from None
     ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
     cells = [list(r) for r in ws.iter_rows(values_only=True)]

@@ -588,7 +588,7 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
     all_weight = totals["indicator_weight"].to_numpy() + budget_weight
     with np.errstate(divide="ignore", invalid="ignore"):
         evidence = totals["evidence_weight"].to_numpy() + np.where(np.isnan(b), 0.0, budget_weight)
-        totals["evidence_share"] = np.where(all_weight > 0, evidence / all_weight, np.nan)
+        totals["evidence_share"] = np.where((all_weight > 0) & ~unknown, evidence / all_weight, np.nan)
     grades = grade_intervals(lo, hi, scheme, totals["blank"].to_numpy())
     totals["grade"] = grades["grade"].to_numpy()
     totals["grade_status"] = grades["grade_status"].to_numpy()
