@@ -34,8 +34,10 @@ Pareto–Koopmans efficient are removed from the reference set as soon as they a
 ("restricted basis entry", Ali 1993; Dulá & Thrall 2001): an inefficient unit lies inside the
 production possibility set of the others, so dropping it changes neither θ* nor the phase-II
 slacks of any other unit. Units dominated by a single other unit are dropped before any LP is
-solved. Super-efficiency LPs use the full reference set (minus the unit), because the shortcut
-is not valid there.
+solved. Phase II is skipped when the radial LP's dual values are non-zero on every input and
+output row: by complementary slackness every optimal solution then has zero slacks, so phase II
+would return zero slacks and the phase-I λ is one of its optimal solutions. Super-efficiency LPs
+use the full reference set (minus the unit), because the reduction is not valid there.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ PEER_TOLERANCE = 1e-9
 EFFICIENCY_TOLERANCE = 1e-6
 #: Phase II relaxes θ* by this factor when round-off makes it infeasible (rules.md §4.4).
 PHASE2_RELAX = 1e-9
+#: A dual value above this counts as non-zero when deciding that phase II can be skipped.
+DUAL_TOLERANCE = 1e-7
+#: HiGHS options for the many small LPs (presolve costs more than it saves at this size).
+LP_OPTIONS = {"presolve": False}
 #: Warn when a variable's largest positive value exceeds its smallest by more than this factor.
 SPAN_WARNING = 1e6
 
@@ -203,7 +209,11 @@ class _Radial:
         self.a = a
 
     def solve(self, xo: np.ndarray, yo: np.ndarray, exclude: int | None = None):
-        """Return (linprog status, score, λ over the reference set)."""
+        """Return (linprog status, score, λ over the reference set, all input/output rows have dual ≠ 0).
+
+        When every input and output row has a non-zero dual value, complementary slackness makes
+        those rows tight in *every* optimal solution, so the phase-II slacks are all zero.
+        """
         m, s = self.m, self.s
         if self.orientation == "input":
             self.a[:m, 0] = -xo
@@ -226,13 +236,15 @@ class _Radial:
                 b_eq=self.b_eq,
                 bounds=np.column_stack([self.lb, self.ub]),
                 method="highs",
+                options=LP_OPTIONS,
             )
         finally:
             if exclude is not None:
                 self.ub[exclude + 1] = np.inf
         if res.status != 0:
-            return res.status, None, None
-        return 0, float(res.x[0]), res.x[1:]
+            return res.status, None, None, False
+        tight = bool((np.abs(res.ineqlin.marginals[: m + s]) > DUAL_TOLERANCE).all())
+        return 0, float(res.x[0]), res.x[1:], tight
 
 
 @dataclass
@@ -281,6 +293,7 @@ class _Slacks:
                 b_eq=self.b_eq,
                 bounds=(0, None),
                 method="highs",
+                options=LP_OPTIONS,
             )
             if res.status == 0:
                 k = self.k
@@ -332,6 +345,10 @@ def _solve_standard(x: np.ndarray, y: np.ndarray, model: str, orientation: str) 
     n = x.shape[1]
     results: list[_UnitResult | None] = [None] * n
     candidates = np.flatnonzero(~_dominated(np.vstack([x, -y]).T))
+    # Likely-inefficient candidates first (equal-weight output/input ratio), so the reference set
+    # shrinks early.
+    proxy = y[:, candidates].sum(axis=0) / x[:, candidates].sum(axis=0)
+    candidates = candidates[np.argsort(proxy, kind="stable")]
     in_ref = np.zeros(n, dtype=bool)
     in_ref[candidates] = True
     cache: dict[str, object] = {}
@@ -347,14 +364,17 @@ def _solve_standard(x: np.ndarray, y: np.ndarray, model: str, orientation: str) 
 
     def evaluate(o: int) -> _UnitResult:
         ref, radial, slacks = kernels()
-        status, score, _ = radial.solve(x[:, o], y[:, o])
+        status, score, lam_ref, tight = radial.solve(x[:, o], y[:, o])
         if status != 0:
             note = f"radial LP failed (linprog status {status})"
             return _UnitResult(None, None, None, None, STATUS_FAILED, note)
-        phase2 = slacks.solve(x[:, o], y[:, o], score)
-        if phase2 is None:
-            return _UnitResult(None, None, None, None, STATUS_FAILED, "phase-II slack LP failed")
-        lam_ref, s_minus, s_plus = phase2
+        if tight:  # every optimal solution has zero slacks: phase II would return them
+            s_minus, s_plus = np.zeros(x.shape[0]), np.zeros(y.shape[0])
+        else:
+            phase2 = slacks.solve(x[:, o], y[:, o], score)
+            if phase2 is None:
+                return _UnitResult(None, None, None, None, STATUS_FAILED, "phase-II slack LP failed")
+            lam_ref, s_minus, s_plus = phase2
         lam = np.zeros(n)
         lam[ref] = lam_ref
         if abs(score - 1.0) <= EFFICIENCY_TOLERANCE:
@@ -541,7 +561,7 @@ def _add_super(table: pd.DataFrame, xs, ys, names, model: str, orientation: str)
     table.insert(1, "standard_efficiency", table["efficiency"].copy())
     radial = _Radial(xs, ys, model, orientation)
     for o in np.flatnonzero((table["status"] == STATUS_EFFICIENT).to_numpy()):
-        status, score, lam = radial.solve(xs[:, o], ys[:, o], exclude=o)
+        status, score, lam, _ = radial.solve(xs[:, o], ys[:, o], exclude=o)
         name = names[o]
         if status == 0:
             table.at[name, "score"] = score
@@ -666,7 +686,7 @@ def malmquist(
             xd, yd = data[d]
             values = []
             for o in range(len(common)):
-                status, score, _ = frontier[f].solve(xd[:, o], yd[:, o])
+                status, score, _, _ = frontier[f].solve(xd[:, o], yd[:, o])
                 values.append(score if status == 0 else None)
             scores[f"e_{f}_{d}"] = pd.array(values, dtype="Float64")
     table = pd.DataFrame(scores, index=idx)[["e_t_t", "e_t_t1", "e_t1_t", "e_t1_t1"]]
