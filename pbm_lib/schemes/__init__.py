@@ -57,6 +57,7 @@ Other top-level sections
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -226,6 +227,16 @@ class Scheme:
 
 SectionValidator = Callable[[Any, str], None]
 _SECTION_VALIDATORS: dict[str, SectionValidator] = {}
+
+
+#: Modules that register validators for extra sections (:func:`register_section`). They import this
+#: module, so they are imported when the first scheme is built, not when this module loads.
+SECTION_PROVIDERS: list[str] = ["pbm_lib.process.sections"]
+
+
+def _import_section_providers() -> None:
+    for name in SECTION_PROVIDERS:
+        importlib.import_module(name)
 
 
 def register_section(name: str, validator: SectionValidator) -> None:
@@ -579,6 +590,7 @@ def _build(data: dict, files: tuple[str, ...]) -> Scheme:
             warnings.append(f"产出 + 效益 分值 {sum(fixed_oo):g} 低于 {min_oo:g}（原则上）")
 
     sections = {k: v for k, v in data.items() if k not in _CORE_SECTIONS}
+    _import_section_providers()
     for name, value in sections.items():
         if name in _SECTION_VALIDATORS:
             _SECTION_VALIDATORS[name](value, f"{files[-1]} · {name}")

@@ -1,0 +1,46 @@
+"""The whole-process stages (全过程): ex-ante assessment → targets → monitoring → evaluation → results.
+
+One module per stage of the seed plan (rules.md §2), each a set of pure functions over the year's
+validated tables (:class:`~pbm_lib.workbook.YearData`), DataFrame in → DataFrame out, with every
+threshold and weight read from a scheme section (:mod:`pbm_lib.process.sections`):
+
+=================  =====================================================  =========================
+module             stage                                                  scheme section
+=================  =====================================================  =========================
+``ex_ante``        事前绩效评估: expert aggregation, dispersion, conclusion  ``ex_ante``
+``targets``        绩效目标设置和审核: checks, grade, consequence           ``target_review``
+``monitoring``     双监控: lights, projection, December rush, sanctions    ``monitoring``
+``evaluation``     project scores: self, rule, finance, third party        ``results.score_priority``
+``department``     部门整体 evaluation and the projects' roll-up            ``department``
+``government``     政府收支预算: four budgets, coverage, managed shares     (none)
+``results``        结果运用: next year's budget, savings, appraisal score   ``results``
+``audit``          自评审计线索: inflation, copies, unspent, low targets     ``audit``
+=================  =====================================================  =========================
+
+Each stage module has a ``run(year, scheme)`` that returns its tables as a dict; :func:`run_all`
+runs every stage in order. Importing this package is cheap: it loads only the section validators,
+which :func:`pbm_lib.schemes.load_scheme` needs; the stage modules load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import sections  # noqa: F401  (registers the section validators)
+
+STAGES = ("ex_ante", "targets", "monitoring", "evaluation", "department", "government", "results", "audit")
+
+
+def run_all(year: Any, scheme: Any) -> dict[str, dict[str, Any]]:
+    """Run every stage on one year: ``{stage: {table name: DataFrame}}``, in the order of :data:`STAGES`.
+
+    Parameters
+    ----------
+    year : YearData
+        The year's validated tables (:func:`pbm_lib.workbook.read_year`).
+    scheme : Scheme
+        A scheme carrying the stage sections (every shipped profile does).
+    """
+    import importlib
+
+    return {stage: importlib.import_module(f"{__name__}.{stage}").run(year, scheme) for stage in STAGES}
