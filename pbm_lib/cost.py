@@ -18,11 +18,15 @@ for every alternative; ICERs are then money per unit of effect and λ must use t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import ModelInputError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 STATUS_FRONTIER = "frontier"
 STATUS_DOMINATED = "dominated"
@@ -91,7 +95,9 @@ def _check_sign(values: np.ndarray, labels: pd.Series, column: str, what: str, *
 # ---------------------------------------------------------------------------------------------
 
 
-def cost_saving_rate(planned: pd.Series | np.ndarray | float, actual: pd.Series | np.ndarray | float):
+def cost_saving_rate(
+    planned: pd.Series | np.ndarray | float, actual: pd.Series | np.ndarray | float
+) -> pd.Series | np.ndarray | float:
     """Cost-saving rate (成本节约率) ``(planned − actual) / planned``.
 
     Positive when the actual cost is below plan. Source: rules.md §4.3 (native cost indicators).
@@ -509,7 +515,9 @@ def _check_wtp(wtp: float | Sequence[float] | np.ndarray) -> np.ndarray:
     return lam
 
 
-def optimal_strategy(frontier: pd.DataFrame, wtp: float | Sequence[float], *, tie: str = "effective"):
+def optimal_strategy(
+    frontier: pd.DataFrame, wtp: float | Sequence[float], *, tie: str = "effective"
+) -> str | pd.Series:
     """The alternative that maximises net monetary benefit at each willingness to pay λ.
 
     On the frontier of :func:`icer_frontier` it is the frontier alternative with the largest
@@ -745,14 +753,14 @@ _LABELS = {
 
 def plot_frontier(
     frontier: pd.DataFrame,
-    ax=None,
+    ax: Axes | None = None,
     *,
     wtp: float | None = None,
     tie: str = "effective",
     annotate: bool = True,
     xlabel: str = "效果 effect",
     ylabel: str = "成本 cost",
-):
+) -> Axes:
     """Draw alternatives in the (effect, cost) plane with the efficiency frontier.
 
     Points are styled by status; the frontier is a line through the frontier alternatives in cost

@@ -141,6 +141,11 @@ def test_cea_missing_column(tmp_path, capsys):
     assert f"{path} · 第1行 · effect: 缺少列「effect」；表头应包含 name,cost,effect" in err
 
 
+def test_cea_duplicate_header(tmp_path, capsys):
+    path = write(tmp_path, "dup.csv", "name,cost,effect,cost\na,1,1,2\n")
+    assert f"{path} · 第1行 · cost（D列）: 列名「cost」重复" in fails(capsys, "cea", str(path))
+
+
 def test_cea_missing_and_empty_files(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     assert f"{missing}: 文件不存在；应为 CSV 文件的路径" in fails(capsys, "cea", str(missing))

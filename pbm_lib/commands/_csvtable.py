@@ -114,6 +114,13 @@ def read_csv_table(
         positions[name_key] = 0
     headers = {c: header[j].strip() for c, j in positions.items()}
     problems: list[Problem] = []
+    for j, c in enumerate(canonical):
+        if c and positions[c] != j and c in [name_key, *numeric]:
+            problems.append(
+                Problem(
+                    ERROR, shown, None, header_row, header[j].strip(), f"列名「{c}」重复；每列的名称应唯一", j
+                )
+            )
     missing = [c for c in [name_key, *numeric] if c not in positions]
     for c in missing:
         problems.append(
