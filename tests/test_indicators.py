@@ -1,0 +1,203 @@
+"""Targets and actuals as people write them (pbm_lib.indicators; rules.md §3.4, §5 loader rules)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pbm_lib.indicators import (
+    KINDS,
+    UNIT_STATUSES,
+    align_units,
+    map_levels,
+    normalise_text,
+    parse_values,
+)
+
+
+def parse_one(value, direction=None, unit=None) -> dict:
+    frame = parse_values(
+        pd.Series([value], dtype=object),
+        None if direction is None else pd.Series([direction], dtype=object),
+        None if unit is None else pd.Series([unit], dtype=object),
+    )
+    row = frame.iloc[0].to_dict()
+    # Text fields are categoricals: their missing entries come back as NaN; show them as None.
+    return {k: (None if k != "value" and not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}
+
+
+@pytest.mark.parametrize(
+    ("written", "operator", "direction", "value", "unit"),
+    [
+        ("≥95%", "≥", "positive", 95.0, "%"),
+        ("≧735人次", "≥", "positive", 735.0, "人次"),
+        ("═100%", "=", "equal", 100.0, "%"),
+        ("﹦100%", "=", "equal", 100.0, "%"),
+        ("＝100%", "=", "equal", 100.0, "%"),
+        ("≤30天", "≤", "reverse", 30.0, "天"),
+        ("≤90万元", "≤", "reverse", 90.0, "万元"),
+        ("98%以上", "≥", "positive", 98.0, "%"),
+        ("不低于90%", "≥", "positive", 90.0, "%"),
+        ("不少于12种", "≥", "positive", 12.0, "种"),
+        ("不超过5%", "≤", "reverse", 5.0, "%"),
+        ("30天以内", "≤", "reverse", 30.0, "天"),
+        ("20万元", None, None, 20.0, "万元"),
+        ("735", None, None, 735.0, None),
+        (735, None, None, 735.0, None),
+        (95.0, None, None, 95.0, None),
+        (">=90%", "≥", "positive", 90.0, "%"),
+        ("<=3天", "≤", "reverse", 3.0, "天"),
+        (">0", ">", "positive_strict", 0.0, None),
+        ("<5%", "<", "reverse_strict", 5.0, "%"),
+        ("≥100百分比", "≥", "positive", 100.0, "%"),
+        ("≤-5%", "≤", "reverse", -5.0, "%"),
+        ("=0", "=", "equal", 0.0, None),
+        ("≥ ９５ ％", "≥", "positive", 95.0, "%"),  # full-width digits and spaces
+        ("215,457.6元", None, None, 215457.6, "元"),  # thousands separator
+        ("3个月内", "≤", "reverse", 3.0, "月"),
+        ("100%(含)", None, None, 100.0, "%"),
+    ],
+)
+def test_written_values_parse(written, operator, direction, value, unit):
+    row = parse_one(written)
+    assert row["kind"] == "number"
+    assert row["operator"] == operator
+    assert row["direction"] == direction
+    assert row["value"] == pytest.approx(value)
+    assert row["unit"] == unit
+
+
+@pytest.mark.parametrize("word", ["及时", "有效", "显著提升", "达成", "部分达成", "未达成", "达成预期指标",
+                                  "严格执行相关制度规定", "完成10个村"])
+def test_words_are_qualitative_text(word):
+    row = parse_one(word)
+    assert row["kind"] == "text"
+    assert row["direction"] == "qualitative"
+    assert np.isnan(row["value"])
+    assert row["raw"] == word
+
+
+@pytest.mark.parametrize(("cell", "kind"), [(None, "blank"), ("", "blank"), ("  ", "blank"), ("/", "not_applicable"),
+                                            ("—", "not_applicable"), ("-", "not_applicable"),
+                                            ("——", "not_applicable")])
+def test_blank_and_not_applicable_are_never_zero(cell, kind):
+    row = parse_one(cell)
+    assert row["kind"] == kind
+    assert np.isnan(row["value"])
+
+
+def test_raw_text_is_kept_beside_the_parsed_value():
+    frame = parse_values(pd.Series(["≥ ９５％", 735, None], dtype=object))
+    assert frame["raw"].tolist()[:2] == ["≥ ９５％", 735]
+    assert frame["text"].tolist()[:2] == ["≥95%", "735"]
+
+
+def test_direction_column_wins_and_conflict_is_reported():
+    row = parse_one("≥95%", direction="≤")
+    assert row["direction"] == "reverse"
+    assert row["direction_conflict"]
+    row = parse_one("100", direction="=")
+    assert row["direction"] == "equal"
+    assert not row["direction_conflict"]
+    assert parse_one("100", direction="正向")["direction"] == "positive"
+    assert parse_one("5", direction="反向")["direction"] == "reverse"
+    assert parse_one("100%", direction="定性")["direction"] == "qualitative"
+    # 定量 names no direction: the text's operator stands
+    assert parse_one("≤5天", direction="定量")["direction"] == "reverse"
+
+
+def test_unit_column_is_used_only_where_the_text_has_no_unit():
+    assert parse_one(100, unit="%")["unit"] == "%"
+    row = parse_one("100人", unit="%")
+    assert row["unit"] == "人"
+    assert row["unit_given"]
+    assert not parse_one(100, unit="%")["unit_given"]
+
+
+def test_claim_operators_anywhere_in_an_actual():
+    frame = parse_values(pd.Series(["≥266米", "98%以上", "实际≥90%", "不低于90%", "100%", "在计划时间内完成"]))
+    assert frame["claim"].tolist() == [True, True, True, True, False, False]
+
+
+def test_parse_is_vectorised_and_same_as_row_by_row():
+    cells = ["≥95%", "≤30天", None, "及时", "/", "≥95%", 100, "20万元"] * 50
+    bulk = parse_values(pd.Series(cells, dtype=object))
+    for i in (0, 1, 2, 3, 4, 6, 7):
+        one = parse_one(cells[i])
+        assert bulk["kind"].iloc[i] == one["kind"]
+        assert (np.isnan(bulk["value"].iloc[i]) and np.isnan(one["value"])) or bulk["value"].iloc[i] == one["value"]
+        direction = bulk["direction"].iloc[i]
+        assert (None if pd.isna(direction) else direction) == one["direction"]
+    assert list(bulk["kind"].cat.categories) == list(KINDS)
+
+
+def test_normalise_text_categorical():
+    text = normalise_text(pd.Series(["达成预期指标。", " 达成预期指标", "ＡＢ"], dtype=object))
+    assert text.tolist() == ["达成预期指标", "达成预期指标", "AB"]
+
+
+def units(values):
+    return pd.Categorical(values)
+
+
+@pytest.mark.parametrize(
+    ("t", "tu", "a", "au", "reverse", "expected", "status"),
+    [
+        (30, "天", 1, "月", False, 30.0, "converted"),  # 一个月按30天
+        (90, "万元", 900000, "元", True, 90.0, "converted"),
+        (1, "年", 6, "月", False, 0.5, "converted"),
+        (5, "公顷", 15, "亩", False, 1.0, "converted"),
+        (2, "万人", 15000, "人", False, 1.5, "converted"),
+        (95, "%", 0.97, None, False, 97.0, "fraction_to_percent"),
+        (0.95, None, 97, "%", False, 97.0, "fraction_to_percent"),  # target scaled, actual kept
+        (95, "%", 97, None, False, 97.0, "assumed"),
+        (50, None, 50, "个", False, 50.0, "assumed"),
+        (95, "%", 97, "%", False, 97.0, "same"),
+        (5, None, 3, None, False, 3.0, "none"),
+        (300, "户", 300, "人", False, np.nan, "mismatch"),
+        (5, "%", 0.5, None, True, np.nan, "ambiguous"),  # ≤5% against 0.5: 0.5 % or 50 %?
+        (5, "%", 0, None, True, 0.0, "assumed"),  # zero is zero in either reading
+    ],
+)
+def test_align_units(t, tu, a, au, reverse, expected, status):
+    out = align_units(np.array([t], float), units([tu]), np.array([a], float), units([au]), np.array([reverse]))
+    assert out["unit_status"].iloc[0] == status
+    got = out["actual_value"].iloc[0]
+    if status == "fraction_to_percent" and au == "%":
+        assert out["target_value"].iloc[0] == pytest.approx(95.0)
+        assert got == pytest.approx(97.0)
+    elif np.isnan(expected):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(expected)
+    assert list(out["unit_status"].cat.categories) == list(UNIT_STATUSES)
+
+
+def test_map_levels_uses_the_scheme_table_exactly():
+    synonyms = {"达成": "达成", "达成预期指标": "达成", "及时": "达成", "部分达成": "部分达成", "未达成": "未达成"}
+    text = normalise_text(pd.Series(["达成预期指标", "及时", "部分达成", "未达成", "很好", None], dtype=object))
+    levels = map_levels(text, synonyms, ("达成", "部分达成", "未达成"))
+    assert levels.astype(object).tolist()[:4] == ["达成", "达成", "部分达成", "未达成"]
+    assert pd.isna(levels[4]) and pd.isna(levels[5])
+
+
+OPERATORS = {"≥": "positive", "≧": "positive", ">=": "positive", "≤": "reverse", "≦": "reverse",
+             "<=": "reverse", "=": "equal", "═": "equal", "﹦": "equal", ">": "positive_strict",
+             "<": "reverse_strict", "不低于": "positive", "不超过": "reverse", "": None}
+
+
+@given(
+    operator=st.sampled_from(sorted(OPERATORS)),
+    number=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
+    unit=st.sampled_from(["", "%", "人", "万元", "天", "个", "亩"]),
+)
+def test_any_operator_number_unit_round_trips(operator, number, unit):
+    text = f"{operator}{number}{unit}"
+    row = parse_one(text)
+    assert row["kind"] == "number"
+    assert row["value"] == pytest.approx(float(number))
+    assert row["direction"] == OPERATORS[operator]
+    assert row["unit"] == (unit or None)
