@@ -518,6 +518,77 @@ def test_export_refuses_a_notebook_that_failed(tmp_path: Path) -> None:
     assert not (tmp_path / "x.html").exists()
 
 
+def test_export_of_a_hand_made_notebook_drops_everything_a_reader_should_not_get(tmp_path: Path) -> None:
+    """No kernel needed: outputs of every awkward kind, written as Jupyter would store them."""
+    v4 = nbformat.v4
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    code = v4.new_code_cell(f"# {CODE_MARKER}")
+    code.outputs = [
+        v4.new_output("stream", name="stderr", text="UserWarning: PBM-WARNING-TEXT\n"),
+        v4.new_output("stream", name="stdout", text="给读者的文字\n"),
+        v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2},
+                "text/plain": "IntSlider(value=3)",
+            },
+        ),
+        v4.new_output(
+            "display_data",
+            data={
+                "application/javascript": "document.title='PWNED'",
+                "text/html": '<p>图表<script src="https://cdn.example/plotly.js"></script></p>',
+                "text/plain": "<Plot>",
+            },
+        ),
+        v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure size 700x380>"}),
+        v4.new_output("execute_result", data={"text/plain": "Text(0.5, 1.0, 'x')"}, execution_count=3),
+        v4.new_output("display_data", data={"text/markdown": "**加粗** 与 <b onclick=x()>粗</b>"}),
+        v4.new_output(
+            "display_data",
+            data={"text/html": "<p>隔离</p>"},
+            metadata={"text/html": {"isolated": True}},
+        ),
+    ]
+    hidden = v4.new_code_cell("secret = 1")
+    hidden.metadata["tags"] = ["remove-cell"]
+    hidden.outputs = [v4.new_output("stream", name="stdout", text="PBM-HIDDEN-TEXT")]
+    cells = [
+        v4.new_markdown_cell(
+            "# 正文\n\n![远程图片](https://example.com/a.png) 与 [财政部](https://www.mof.gov.cn/)"
+        ),
+        code,
+        hidden,
+        v4.new_raw_cell("<script>alert('raw')</script>"),
+    ]
+    nb = v4.new_notebook(cells=cells)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
+    out = tmp_path / "deep" / "r.html"
+    out.parent.mkdir()
+    out.write_text("old report", encoding="utf-8")
+    assert notebook_to_html(nb, out, title="测试<报告>", subtitle="2025年度", issuer="某市财政局") == out
+    document = out.read_text(encoding="utf-8")
+    assert "<script" not in document.lower() and "PWNED" not in document and "onclick" not in document
+    assert "<iframe" not in document and "example.com" not in document and "cdn.example" not in document
+    assert (
+        CODE_MARKER not in document
+        and "PBM-WARNING-TEXT" not in document
+        and "PBM-HIDDEN-TEXT" not in document
+    )
+    assert "IntSlider" not in document and "<Plot>" not in document and "&lt;Figure" not in document
+    assert "Text(0.5" not in document and "raw" not in document
+    assert "<p>隔离</p>" in document  # an "isolated" output is shown inline, not in an iframe
+    assert "给读者的文字" in document and "<p>图表</p>" in document and "<strong>加粗</strong>" in document
+    assert f'src="data:image/png;base64,{png}"' in document
+    assert (
+        "<title>测试&lt;报告&gt;</title>" in document and "某市财政局" in document and "2025年度" in document
+    )
+    assert (
+        '<a href="https://www.mof.gov.cn/" rel="noopener noreferrer">财政部</a>' in document
+    )  # a link fetches nothing
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
 def _fontconfig(tmp: Path) -> Path:
     """A fontconfig file that adds the packaged Noto Sans CJK to the system fonts, for Chromium."""
     conf = tmp / "fonts.conf"

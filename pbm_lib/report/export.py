@@ -82,7 +82,10 @@ def _reader_outputs(outputs: list[Any], where: str) -> list[Any]:
         output = copy.deepcopy(output)
         output["data"] = data
         output.setdefault("metadata", {})
-        output["metadata"] = {mime: meta for mime, meta in output["metadata"].items() if mime in data}
+        metadata = {mime: dict(meta) for mime, meta in output["metadata"].items() if mime in data}
+        for meta in metadata.values():
+            meta.pop("isolated", None)  # would become an <iframe>: render inline instead
+        output["metadata"] = metadata
         kept.append(output)
     return kept
 
