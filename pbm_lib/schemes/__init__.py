@@ -57,6 +57,8 @@ Other top-level sections
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
 import re
 from collections.abc import Callable, Mapping
@@ -70,6 +72,7 @@ import yaml
 from ..errors import PbmError
 from ..indicators import normalise_word
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PROFILES = Path(__file__).with_name("profiles")
 DEFAULT_SCHEME_ID = "cz2020-10-self"
 EVIDENCE_LEVELS = ("published", "observed", "unverified", "toolkit")
@@ -304,12 +307,23 @@ def select_scheme(jurisdiction: str | None = None, title: str | None = None,
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """A scheme file as a fresh mapping (parsed once per file version, then copied)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        stat = path.stat()
     except OSError as error:
         raise SchemeError(f"{path}: 无法读取方案文件 / cannot read scheme file ({error.strerror})") from None
+    return copy.deepcopy(_parse_yaml(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_yaml(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    path = Path(path_text)
     try:
-        data = yaml.safe_load(text)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SchemeError(f"{path}: 无法读取方案文件 / cannot read scheme file ({error})") from None
+    try:
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" · 第{mark.line + 1}行" if mark is not None else ""
