@@ -508,6 +508,37 @@ def test_report_problems_lists_what_readers_would_miss(report: dict) -> None:
     assert not any(p.startswith(f"第 {table_cell} 个") for p in problems)
 
 
+def test_nbval_replays_the_executed_notebook_with_the_sanitize_file(report: dict) -> None:
+    """Real nbval, in a subprocess: a second run differs only where the sanitize file says."""
+    replay = report["dir"] / "nbval"
+    replay.mkdir(exist_ok=True)
+    copy = replay / "report.ipynb"
+    shutil.copy(report["executed"], copy)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-sanitize-with",
+            str(nbval_sanitize_path()),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(replay),
+            str(copy),
+        ],
+        cwd=replay,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert re.search(r"\b\d+ passed\b", run.stdout)
+
+
 def test_export_refuses_a_notebook_that_failed(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0")])
     nb.cells[0].outputs = [

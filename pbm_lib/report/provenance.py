@@ -32,6 +32,8 @@ NBVAL_SANITIZE_RULES: tuple[tuple[str, str, str], ...] = (
     ),
     ("iso-time-shanghai", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+08:00", "RUN-TIME"),
     ("sha256", r"\b[0-9a-f]{64}\b", "SHA256"),
+    # Warnings name the kernel's temporary cell file, which changes every run.
+    ("ipykernel-cell-file", r"\S*ipykernel_\d+[/\\]\d+\.py", "IPYKERNEL-CELL"),
 )
 
 
