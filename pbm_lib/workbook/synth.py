@@ -1038,16 +1038,26 @@ DEVIATION_NOTES = {
         "部分对象信息变动，核实工作滞后",
         "调查中群众对服务时效意见较多，已督促整改",
     ),
-    "rev": (
-        "受原材料价格上涨影响，实际成本高于预期",
+    "time": (
         "审批环节较多，办理时限延长",
         "施工组织不力导致工期延长，已约谈施工单位",
+        "受汛期影响停工，工期顺延",
+    ),
+    "cost": (
+        "受原材料价格上涨影响，实际成本高于预期",
+        "实际完成量少于计划，单位成本相应上升",
+    ),
+    "rev": (
+        "部分问题整改不及时，已制定整改措施",
+        "受客观因素影响未达预期，已加强日常监管",
     ),
     "qual": (
         "项目实施时间较短，效果尚未充分显现",
         "部分措施落实不到位，效果不及预期",
     ),
 }
+TIME_UNITS = ("天", "小时", "分钟")
+MONEY_UNITS = ("元", "万元", "元/吨")
 OVER_NOTES = (
     "实际服务需求大于预期，在预算内扩大了实施范围",
     "统筹上级补助资金，超额完成年度任务",
@@ -1109,6 +1119,14 @@ def _join(*parts: list) -> list[str | None]:
     for items in zip(*parts, strict=True):
         out.append(None if items[0] is None else "".join(str(i) for i in items if i is not None))
     return out
+
+
+def _above(target, u, percent) -> np.ndarray:
+    """A value that meets a ≥ target by a plausible margin: rates stay below 100 % and near their target."""
+    target = np.asarray(target, dtype=float)
+    room = np.where(percent & (target < 100), np.minimum(100 - target, np.maximum(1.5, 0.12 * target)) * 0.8,
+                    0.05 * target)
+    return target + np.asarray(u) * room
 
 
 def _blank(value: object) -> bool:
@@ -1217,7 +1235,7 @@ SPEC_DEFAULTS: dict[str, object] = {
     "set_low": False, "over": 0, "missing": 0, "targets": True, "ex_ante": np.nan, "outlier": False,
     "experts": 5, "rate": np.nan, "eval_finance": np.nan, "eval_third": np.nan, "alternatives": True,
     "d_docked": False, "d_inflated": False, "d_copy": False, "d_band": False, "d_missing_full": False,
-    "d_over_weight": False, "d_variants": False,
+    "d_over_weight": False, "d_variants": False, "d_vague": False, "d_weights": False, "d_basis": False,
 }
 """Columns of a project specification and their defaults.
 
@@ -1226,7 +1244,8 @@ shape of monthly spending; ``adjust`` is none / add (年中追加) / cut / mid (
 ``other`` are 上年结转 and 其他资金 as shares of 当年财政拨款; ``set_low`` puts last year's actuals above
 this year's targets; ``over`` is 1 (over-achievement with a note) or 2 (without); ``missing`` is the
 number of indicators without an actual; ``ex_ante`` is the experts' base score (NaN: no assessment);
-``eval_*`` are evaluation totals relative to the rule total; ``d_*`` are self-evaluation defects.
+``eval_*`` are evaluation totals relative to the rule total; ``d_*`` are defects of the target set
+(vague targets, weights not adding up, no 取值依据) and of the self-evaluation (see ``_apply_defects``).
 """
 
 
@@ -1313,7 +1332,8 @@ def _budget(spec: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame,
     other = _round(amount * spec["other"].to_numpy(dtype=float), 2)
     executed = {
         "当年财政拨款": _round(amount * rate, 2),
-        "上年结转": _round(carry * np.minimum(1.0, rate + 0.1), 2),
+        # A stalled project leaves its carry-over idle for the whole year (to be recovered, rules.md §3.13).
+        "上年结转": _round(carry * np.where(spec["spend"].to_numpy() == "stalled", 0.0, np.minimum(1.0, rate + 0.1)), 2),
         "其他资金": _round(other * rate * rng.uniform(0.96, 1.0, n), 2),
     }
     sources = {"当年财政拨款": (np.ones(n, bool), _round(initial, 2), amount),
@@ -1406,7 +1426,7 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
     tpl = _templates()
     chosen = spec.loc[spec["targets"], ["pidx", "family"]]
     rows = chosen.merge(tpl, on="family", how="left").sort_values(["pidx", "seq"], kind="stable")
-    rows = rows.reset_index(drop=True)
+    rows = _vague_targets(rows.reset_index(drop=True), spec)
     n = len(rows)
     p = rows["pidx"].to_numpy()
     sp = {c: spec[c].to_numpy() for c in spec.columns}
@@ -1439,9 +1459,13 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
                           bias=np.where(rows["level1"].to_numpy() == "效益指标", 0.0, 0.5))
     band_row = _choose(rng, p, qual & sp["d_band"][p], 1)
 
-    # Spread the project's shortfall over its indicators in random order, at most 70 % of a weight each.
+    # Spread the project's shortfall over its indicators in random order. Outputs can fall far short;
+    # rates and standards only a little (an 验收合格率 of 30 % is not what a poor project reports).
     shortfall = _shortfall(spec, rng)[p]
-    capacity = np.where(~zero & ~over_row & ~missing_row & ~band_row & (kind != "unit_cost"), 0.7 * weight, 0.0)
+    pct = unit == "%"
+    depth = np.select([np.isin(kind, ["count", "total", "rev"]), qual, (kind == "level") & pct, kind == "level"],
+                      [0.6, 0.6, 0.25, 0.15], 0.0)
+    capacity = np.where(~zero & ~over_row & ~missing_row & ~band_row, depth * weight, 0.0)
     key = rng.random(n) + 0.6 * satisfaction + 0.3 * (rows["level2"].to_numpy() == "成本指标")
     order = np.lexsort((key, p))
     before = np.empty(n)
@@ -1453,10 +1477,7 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
 
     # Actuals at year end.
     u = rng.random(n)
-    pct = unit == "%"
-    headroom = np.where(pct & (target < 100), (100 - target) * 0.8, target * 0.05)
-    level_met = np.where(direction == "=", target, target + u * np.where(pct | (kind != "level"), headroom, 0))
-    level_met = np.where((kind == "level") & ~pct & (direction == "≥"), target * (1 + 0.05 * u), level_met)
+    level_met = np.where(direction == "=", target, _above(target, u, pct))
     actual = np.select(
         [np.isin(kind, ["count", "total"]) & over_row, np.isin(kind, ["count", "total"]) & met,
          np.isin(kind, ["count", "total", "level"]) & ~met, (kind == "level") & met,
@@ -1487,8 +1508,11 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
     missed = rule < 1.0 - 1e-9
 
     # Deviation notes: most shortfalls explained, some not; over-achievement explained when over == 1.
-    note_kind = np.where(qual, "qual", np.where(np.isin(kind, ["rev", "unit_cost"]), "rev",
-                                                   np.where(np.isin(kind, ["count", "total"]), "count", "level")))
+    reverse = np.isin(kind, ["rev", "unit_cost"])
+    note_kind = np.select(
+        [qual, np.isin(kind, ["count", "total"]), reverse & np.isin(unit, TIME_UNITS),
+         (kind == "unit_cost") | (reverse & np.isin(unit, MONEY_UNITS)), reverse],
+        ["qual", "count", "time", "cost", "rev"], "level")
     pick = rng.integers(0, 12, n)
     notes = np.array([DEVIATION_NOTES[k][i % len(DEVIATION_NOTES[k])] for k, i in zip(note_kind, pick, strict=True)],
                      dtype=object)
@@ -1546,6 +1570,24 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
         "shortfalls": pd.Series(missed & ~missing_row).groupby(p).sum().reindex(range(len(spec))).to_numpy(),
     })
     return table, progress, facts
+
+
+VAGUE_WORDS = {"数量指标": "按计划完成", "质量指标": "合格", "时效指标": "按时完成", "成本指标": "控制在预算内"}
+
+
+def _vague_targets(rows: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
+    """Targets written as words instead of numbers (按计划完成, 合格 …), as weak target sets are.
+
+    Applies to every row of a ``d_vague`` project except its primary output and its satisfaction row.
+    """
+    vague = (spec["d_vague"].to_numpy()[rows["pidx"].to_numpy()] & ~rows["primary"].to_numpy()
+             & (rows["level1"].to_numpy() != "满意度指标") & (rows["kind"].to_numpy() != "qual"))
+    if not vague.any():
+        return rows
+    rows = rows.copy()
+    rows.loc[vague, "word"] = rows.loc[vague, "level2"].map(VAGUE_WORDS).fillna("有所提高")
+    rows.loc[vague, ["kind", "direction", "measure_unit", "value", "decimals"]] = ["qual", "定性", None, np.nan, 0]
+    return rows
 
 
 def _primary_column(p, primary, column, n_projects) -> np.ndarray:
@@ -1681,6 +1723,12 @@ def _apply_defects(table: pd.DataFrame, rows: pd.DataFrame, spec: pd.DataFrame, 
         if forms and isinstance(target[i], str) and target[i].startswith(direction[i]):
             target[i] = forms[seq[i] % len(forms)].format(target[i][len(direction[i]):])
             direction[i] = None
+    # Weights that do not add up: the first output row is given ten points more (产出 60, total 100).
+    first = flag["d_weights"] & (table["seq"].to_numpy() == 1)
+    table["weight"] = np.where(first, weight + 10, weight)
+    score = np.where(first & (score == weight), weight + 10, score)
+    # No 取值依据 at all.
+    table["basis"] = np.where(flag["d_basis"], None, table["basis"].to_numpy(dtype=object))
     table["self_score"] = score
     table["deviation_note"] = note
     table["actual"] = actual
@@ -1700,7 +1748,8 @@ ACHIEVED_TEXT = {
 }
 
 
-def _projects(spec: pd.DataFrame, money: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+def _projects(spec: pd.DataFrame, money: pd.DataFrame, facts: pd.DataFrame, history: pd.DataFrame,
+              year: int) -> pd.DataFrame:
     families = [FAMILY_BY_KEY[k] for k in spec["family"]]
     goal, achieved = [], []
     for f, outcome, q, a, shortfalls in zip(families, spec["outcome"], facts["primary_target"],
@@ -1712,15 +1761,16 @@ def _projects(spec: pd.DataFrame, money: pd.DataFrame, facts: pd.DataFrame) -> p
         goal.append(f.goal.format(q=q))
         grade = outcome if shortfalls else "优"
         achieved.append(ACHIEVED_TEXT[grade].format(a=a) if a is not None else None)
-    continuing = spec["new_or_continuing"].to_numpy() == "延续"
+    # 上年末累计结余 is what last year left unspent (history); 本年末 is what this year leaves unspent.
+    last = history[history["year"] == year - 1].set_index("project_id")
+    balance_prev = (last["annual"] - last["executed"]).reindex(spec["project_id"]).to_numpy()
     return pd.DataFrame({
         "project_id": spec["project_id"], "project_name": spec["project_name"], "unit_id": spec["unit_id"],
         "project_kind": spec["project_kind"], "budget_type": spec["budget_type"],
         "special_category": spec["special_category"], "new_or_continuing": spec["new_or_continuing"],
         "major": spec["major"], "sector": spec["sector"], "start_year": spec["start_year"].astype(int),
         "end_year": spec["end_year"].astype(int), "goal": goal, "goal_achieved": achieved,
-        # 累计结余: last year's is what was carried over; this year's is what is left unspent.
-        "balance_prev": np.where(continuing, money["carry"].to_numpy(), np.nan),
+        "balance_prev": _round(balance_prev, 2),
         "balance": _round(np.maximum(0.0, money["annual"] - money["executed"]), 2),
     })
 
@@ -1729,8 +1779,11 @@ HISTORY_TOTAL = {"优": (90.0, 98.0), "良": (80.0, 89.9), "中": (62.0, 79.5), 
 HISTORY_RATE = {"优": (0.95, 1.0), "良": (0.85, 0.97), "中": (0.65, 0.85), "差": (0.35, 0.6)}
 
 
-def _history(spec: pd.DataFrame, year: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Grades and money of the two previous years for continuing projects (grades persist, with drift)."""
+def _history(spec: pd.DataFrame, money: pd.DataFrame, year: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Grades and money of the two previous years for continuing projects (grades persist, with drift).
+
+    Last year left at least this year's 上年结转 unspent, so the carry-over has somewhere to come from.
+    """
     parts = []
     for back in (2, 1):
         y = year - back
@@ -1746,10 +1799,13 @@ def _history(spec: pd.DataFrame, year: int, rng: np.random.Generator) -> pd.Data
         annual = _round(sub["amount"].to_numpy(dtype=float) * rng.uniform(0.85, 1.1, m), 2)
         rlo = np.array([HISTORY_RATE[g][0] for g in grade])
         rhi = np.array([HISTORY_RATE[g][1] for g in grade])
+        executed = annual * rng.uniform(rlo, rhi)
+        if back == 1:
+            carry = money["carry"].to_numpy()[sub["pidx"].to_numpy()]
+            executed = np.minimum(executed, annual - carry * rng.uniform(1.0, 1.15, m))
         parts.append(pd.DataFrame({
             "pidx": sub["pidx"].to_numpy(), "project_id": sub["project_id"].to_numpy(), "year": y,
-            "total": total, "grade": _grade(total), "annual": annual,
-            "executed": _round(annual * rng.uniform(rlo, rhi), 2),
+            "total": total, "grade": _grade(total), "annual": annual, "executed": _round(executed, 2),
         }))
     history = pd.concat(parts).sort_values(["pidx", "year"], kind="stable")
     return history.drop(columns="pidx").reset_index(drop=True)
@@ -1794,7 +1850,7 @@ def _ex_ante(spec: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     offsets -= offsets.mean(axis=1, keepdims=True)
     score = base[assessed][project] + offsets[project, dimension] + rng.normal(0, 1.5, len(project))
     last = expert == experts[project] - 1
-    score = np.where(sub["outlier"].to_numpy()[project] & last, score - rng.uniform(25, 30, len(project)), score)
+    score = np.where(sub["outlier"].to_numpy()[project] & last, score - rng.uniform(20, 24, len(project)), score)
     score = _round(np.clip(score, 0, 100), 1)
     comment = np.where(score < 75, np.asarray(EX_ANTE_COMMENTS, dtype=object)[dimension], None)
     names = np.asarray(EXPERTS, dtype=object)[(sub["pidx"].to_numpy()[project] + expert) % len(EXPERTS)]
@@ -1926,7 +1982,7 @@ def _department_targets(units: pd.DataFrame, spec: pd.DataFrame, money: pd.DataF
     miss_odds = 0.06 + 0.08 * by_unit["outcome"].to_numpy()[ui]
     missed = rng.random(n) < miss_odds
     u = rng.random(n)
-    positive = np.where(pct & (target < 100), target + u * (100 - target) * 0.8, target * (1 + 0.1 * u))
+    positive = _above(target, u, pct)
     actual = np.select(
         [direction == "=", direction == "≥", (direction == "≤") & (target > 0), (direction == "≤") & (target == 0)],
         [np.where(missed, target * rng.uniform(0.9, 0.99, n), target),
@@ -1996,9 +2052,10 @@ def _year_tables(spec: pd.DataFrame, units: pd.DataFrame, seed: int, *, year: in
     budget, money = _budget(spec, stream(1))
     curves = _spending_curves(spec, stream(2))
     indicators, progress, facts = _indicators(spec, money, stream(3))
+    history = _history(spec, money, year, stream(8))
     tables = {
         "units": units,
-        "projects": _projects(spec, money, facts),
+        "projects": _projects(spec, money, facts, history, year),
         "budget": budget,
         "monthly": _monthly(spec, money, curves),
         "indicators": indicators,
@@ -2008,7 +2065,7 @@ def _year_tables(spec: pd.DataFrame, units: pd.DataFrame, seed: int, *, year: in
         "cash_flows": _cash_flows(spec, money, stream(6)),
         "alternatives": _alternatives(spec, money, facts, stream(7), generic_alternatives, alternative_noise),
         "evaluations": _evaluations(spec, facts),
-        "history": _history(spec, year, stream(8)),
+        "history": history,
         "government": _government(spec, money, stream(9)),
     }
     return _conform(tables)
@@ -2102,8 +2159,8 @@ SAMPLE_PROJECTS: tuple[dict, ...] = (
     _p("2001", "home_care", name="东湖镇居家养老服务"),
     # 西山乡
     _p("2002", "rural_road", suffix="（西山乡）", outcome="差", spend="stalled", carry=0.3),
-    _p("2002", "farmland", suffix="（西山乡）", outcome="良"),
-    _p("2002", "water_maint", name="西山乡农田水利设施维修养护", outcome="中", spend="slow"),
+    _p("2002", "farmland", suffix="（西山乡）", outcome="良", d_basis=True),
+    _p("2002", "water_maint", name="西山乡农田水利设施维修养护", outcome="中", spend="slow", d_weights=True),
     # 交通运输局
     _p("104", "rural_road", suffix="（南河片区）", adjust="add", over=1),
     _p("104", "rural_road", suffix="（北塘片区）", outcome="良", spend="rush", special="政府采购"),
@@ -2120,7 +2177,7 @@ SAMPLE_PROJECTS: tuple[dict, ...] = (
        targets=False),
     _p("105", "water_maint", outcome="良"),
     # 人力资源和社会保障局
-    _p("106", "pension", major=True, eval_third=1.0),
+    _p("106", "pension", major=True, eval_third=-1.5),
     _p("106", "unemployment", outcome="良"),
     _p("106", "medical", name="城乡居民基本医疗保险基金支出", budget="社会保险基金预算"),
     _p("106", "training", outcome="中", spend="rush", d_inflated=True, eval_finance=-2.0, eval_third=-4.5),
@@ -2133,7 +2190,7 @@ SAMPLE_PROJECTS: tuple[dict, ...] = (
     _p("107", "drainage", new=True, major=True, outcome="中", spend="slow", ex_ante=63.0, experts=3),
     _p("107", "park", name="城市公园绿地提升（PPP）", special="PPP", outcome="良"),
     # 生态环境分局
-    _p("108", "sewage", name="城区污水处理厂提标改造（PPP）", new=True, major=True, special="PPP", ex_ante=97.0,
+    _p("108", "sewage", name="城区污水处理厂提标改造（PPP）", new=True, major=True, special="PPP", ex_ante=96.0,
        outlier=True),
     _p("108", "air", outcome="良", over=2),
     _p("108", "rural_sewage", outcome="差", spend="stalled", carry=0.35, adjust="cut", eval_third=-3.0),
@@ -2155,7 +2212,7 @@ SAMPLE_PROJECTS: tuple[dict, ...] = (
     _p("111", "invest_fund", outcome="差", spend="stalled", missing=2, carry=0.4, eval_finance=-2.0),
     _p("111", "pm_service", outcome="良"),
     # 城关街道
-    _p("2003", "grid", outcome="良"),
+    _p("2003", "grid", outcome="良", d_vague=True, d_basis=True),  # a weak target set
     _p("2003", "sanitation", name="城关街道环境卫生整治", outcome="中", spend="lagging", missing=1,
        d_missing_full=True),
 )
@@ -2259,7 +2316,8 @@ def _synthetic_spec(n: int, units: pd.DataFrame, rng: np.random.Generator) -> pd
         "d_docked": rng.random(n) < 0.03, "d_inflated": weak & (rng.random(n) < 0.15),
         "d_copy": rng.random(n) < 0.01, "d_band": rng.random(n) < 0.02,
         "d_missing_full": (missing > 0) & (rng.random(n) < 0.3), "d_over_weight": rng.random(n) < 0.005,
-        "d_variants": rng.random(n) < 0.05,
+        "d_variants": rng.random(n) < 0.05, "d_vague": rng.random(n) < 0.02, "d_weights": rng.random(n) < 0.02,
+        "d_basis": rng.random(n) < 0.03,
     })
 
 
