@@ -122,7 +122,7 @@ def grade_intervals(lo, hi, scheme: Scheme, blank=None) -> pd.DataFrame:
     status = np.select([blank, unknown, out, same], ["blank", "unknown", "out_of_range", "graded"],
                        default="insufficient_evidence")
     grade = np.where(status == "graded", g_lo, np.where(status == "insufficient_evidence", INSUFFICIENT, None))
-    return pd.DataFrame({"grade": grade.astype(object),
+    return pd.DataFrame({"grade": pd.Series(grade, dtype=object),
                          "grade_status": pd.Categorical(status, categories=list(GRADE_STATUSES))})
 
 
@@ -590,7 +590,7 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
         evidence = totals["evidence_weight"].to_numpy() + np.where(np.isnan(b), 0.0, budget_weight)
         totals["evidence_share"] = np.where((all_weight > 0) & ~unknown, evidence / all_weight, np.nan)
     grades = grade_intervals(lo, hi, scheme, totals["blank"].to_numpy())
-    totals["grade"] = grades["grade"].to_numpy()
+    totals["grade"] = pd.Series(grades["grade"].to_numpy(), dtype=object)
     totals["grade_status"] = grades["grade_status"].to_numpy()
     return totals.drop(columns=["unknown_rows", "evidence_weight"])
 
