@@ -27,6 +27,7 @@ DESCRIPTION = """pbm：预算绩效管理工具 / budget performance management 
 # Order is the order shown in ``pbm --help``.
 COMMAND_MODULES = [
     "run",
+    "plan", "params",
     "validate",
     "template",
     "synth",

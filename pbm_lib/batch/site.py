@@ -1,0 +1,215 @@
+"""``site/index.html``: the city summary first, then every report in a table that sorts and filters offline.
+
+The page is one self-contained file: inline CSS and a small inline script written here (no external
+URL of any kind), with a Content-Security-Policy that allows only that script (by its hash) and no
+network access. Every text that comes from the workbook or from a notebook is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2rem auto;max-width:1200px;
+padding:0 1rem;color:#222;line-height:1.5}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #0072B2}
+.meta{color:#555;font-size:.9rem}
+#city-summary{background:#f3f7fb;border-left:4px solid #0072B2;padding:.8rem 1rem;margin:1rem 0}
+#city-summary dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
+#city-summary dt{color:#555}
+.controls{display:flex;gap:.8rem;flex-wrap:wrap;margin:.8rem 0}
+.controls input,.controls select{padding:.3rem .5rem;font-size:.95rem}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f0f0;cursor:pointer;user-select:none;white-space:nowrap}
+th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.status-ok{color:#007a4d}.status-failed{color:#b3261e;font-weight:bold}
+.error{font-family:monospace;font-size:.85rem;white-space:pre-wrap;color:#b3261e}
+.count{color:#555;font-size:.9rem}
+"""
+
+_SCRIPT = """
+(function(){
+var table=document.getElementById('reports');if(!table){return;}
+var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+var text=document.getElementById('filter-text');var kind=document.getElementById('filter-kind');
+var status=document.getElementById('filter-status');var count=document.getElementById('shown-count');
+function apply(){var q=text.value.trim().toLowerCase();var k=kind.value;var s=status.value;var n=0;
+rows.forEach(function(r){var ok=(!q||r.textContent.toLowerCase().indexOf(q)>=0)&&(!k||r.getAttribute('data-kind')===k)
+&&(!s||r.getAttribute('data-status')===s);r.hidden=!ok;if(ok){n++;}});count.textContent=String(n);}
+[text,kind,status].forEach(function(e){e.addEventListener('input',apply);e.addEventListener('change',apply);});
+var heads=table.tHead.rows[0].cells;
+Array.prototype.forEach.call(heads,function(th,i){th.addEventListener('click',function(){
+var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
+Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort');});
+th.setAttribute('aria-sort',dir===1?'ascending':'descending');var numeric=th.getAttribute('data-type')==='number';
+rows.sort(function(a,b){var x=a.cells[i].getAttribute('data-value')||a.cells[i].textContent;
+var y=b.cells[i].getAttribute('data-value')||b.cells[i].textContent;
+if(numeric){x=x===''?-Infinity:parseFloat(x);y=y===''?-Infinity:parseFloat(y);return (x-y)*dir;}
+return x.localeCompare(y,'zh')*dir;});rows.forEach(function(r){body.appendChild(r);});});});
+apply();})();
+"""
+
+STATUS_LABELS = {"ok": "完成", "failed": "失败", "pending": "未运行"}
+
+
+@dataclass
+class Row:
+    """One report in the index."""
+
+    report_id: str
+    report_title: str
+    object_kind: str
+    object_id: str
+    object_name: str
+    unit_id: str | None
+    unit_name: str | None
+    status: str
+    score: Any
+    grade: Any
+    link: str | None  # relative to site/
+    error: dict[str, Any] | None
+    results: dict[str, Any]
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _score(value: Any) -> tuple[str, str]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ("", _e(value))
+    return (repr(float(value)), f"{value:.2f}" if isinstance(value, float) else str(value))
+
+
+def link_for(html_rel: str) -> str:
+    """The href from ``site/index.html`` to a report at ``site/<...>`` (percent-encoded)."""
+    inner = html_rel.split("/", 1)[1] if html_rel.startswith("site/") else html_rel
+    return "/".join(quote(part) for part in inner.split("/"))
+
+
+def describe_error(error: dict[str, Any] | None) -> str:
+    """One line: where and what failed."""
+    if not error:
+        return ""
+    where = []
+    if error.get("cell_index") is not None:
+        where.append(f"第 {error['cell_index']} 个单元格（从 0 起）")
+    if error.get("execution_count") is not None:
+        where.append(f"In [{error['execution_count']}]")
+    prefix = "，".join(where)
+    text = f"{error.get('ename') or error.get('kind')}: {error.get('evalue') or ''}".strip()
+    return f"{prefix}：{text}" if prefix else text
+
+
+def render_index(
+    *,
+    title: str,
+    year: int,
+    meta_lines: Iterable[str],
+    rows: list[Row],
+    skipped: list[dict[str, str]],
+) -> str:
+    """The whole ``index.html`` text."""
+    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        "".join(f'<p class="meta">{_e(line)}</p>' for line in meta_lines),
+        _city_section(rows),
+        _table(rows),
+        _failures(rows),
+        _skipped(skipped),
+        f"<script>{_SCRIPT}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _city_section(rows: list[Row]) -> str:
+    city = [r for r in rows if r.object_kind == "city"]
+    out = ['<section id="city-summary"><h2>本级政府预算绩效管理情况总结</h2>']
+    if not city:
+        out.append("<p>本年度运行计划中没有本级政府总结报告。</p>")
+    for row in city:
+        if row.status == "ok" and row.link:
+            out.append(f'<p><a href="{_e(row.link)}">{_e(row.report_title)}：{_e(row.object_name)}</a></p>')
+        else:
+            out.append(f"<p>{_e(row.report_title)}：{_e(STATUS_LABELS.get(row.status, row.status))}</p>")
+        facts = {
+            k: v
+            for k, v in row.results.items()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        }
+        if facts:
+            out.append(
+                "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts.items()) + "</dl>"
+            )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _table(rows: list[Row]) -> str:
+    kinds = sorted({(r.report_id, r.report_title) for r in rows})
+    options = "".join(f'<option value="{_e(k)}">{_e(t)}</option>' for k, t in kinds)
+    out = [
+        "<h2>评价报告</h2>",
+        '<div class="controls">',
+        '<label>筛选 <input id="filter-text" type="search" placeholder="单位、项目、等级…"></label>',
+        f'<label>报告类型 <select id="filter-kind"><option value="">全部</option>{options}</select></label>',
+        '<label>状态 <select id="filter-status"><option value="">全部</option>'
+        '<option value="ok">完成</option><option value="failed">失败</option></select></label>',
+        f'<span class="count">显示 <span id="shown-count">{len(rows)}</span> / {len(rows)} 份</span>',
+        "</div>",
+        '<table id="reports"><thead><tr><th>单位</th><th>对象</th><th>报告类型</th>'
+        '<th data-type="number">得分</th><th>等级</th><th>状态</th><th>报告</th></tr></thead><tbody>',
+    ]
+    for r in rows:
+        sort_value, shown = _score(r.score)
+        unit = f"{_e(r.unit_name)}（{_e(r.unit_id)}）" if r.unit_id else _e(r.unit_name or "—")
+        link = f'<a href="{_e(r.link)}">查看</a>' if r.link and r.status == "ok" else "—"
+        status = _e(STATUS_LABELS.get(r.status, r.status))
+        out.append(
+            f'<tr data-kind="{_e(r.report_id)}" data-status="{_e(r.status)}">'
+            f"<td>{unit}</td><td>{_e(r.object_name)}（{_e(r.object_id)}）</td><td>{_e(r.report_title)}</td>"
+            f'<td class="num" data-value="{_e(sort_value)}">{shown}</td><td>{_e(r.grade)}</td>'
+            f'<td class="status-{_e(r.status)}">{status}</td><td>{link}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _failures(rows: list[Row]) -> str:
+    failed = [r for r in rows if r.status == "failed"]
+    if not failed:
+        return ""
+    items = "".join(
+        f"<li><strong>{_e(r.report_title)}：{_e(r.object_name)}（{_e(r.object_id)}）</strong>"
+        f'<div class="error">{_e(describe_error(r.error))}</div></li>'
+        for r in failed
+    )
+    return f'<h2 id="failures">运行失败（{len(failed)}）</h2><ul>{items}</ul>'
+
+
+def _skipped(skipped: list[dict[str, str]]) -> str:
+    if not skipped:
+        return ""
+    items = "".join(
+        f"<li>{_e(s['report_id'])}：{_e(s['object_id'])}"
+        + (f"（{_e(s['reason'])}）" if s.get("reason") else "")
+        + "</li>"
+        for s in skipped
+    )
+    return f'<h2 id="skipped">按参数文件跳过（{len(skipped)}）</h2><ul>{items}</ul>'
