@@ -34,6 +34,9 @@ STAGES = ("ex_ante", "targets", "monitoring", "evaluation", "department", "gover
 def run_all(year: Any, scheme: Any) -> dict[str, dict[str, Any]]:
     """Run every stage on one year: ``{stage: {table name: DataFrame}}``, in the order of :data:`STAGES`.
 
+    Equivalent to calling each stage module's ``run(year, scheme)``, but the tables that several
+    stages share (project scores, stage coverage, department scores) are computed once.
+
     Parameters
     ----------
     year : YearData
@@ -41,6 +44,31 @@ def run_all(year: Any, scheme: Any) -> dict[str, dict[str, Any]]:
     scheme : Scheme
         A scheme carrying the stage sections (every shipped profile does).
     """
-    import importlib
+    from ..scoring import score_year
+    from . import audit, department, evaluation, ex_ante, government, monitoring, results, targets
+    from ._common import table
 
-    return {stage: importlib.import_module(f"{__name__}.{stage}").run(year, scheme) for stage in STAGES}
+    out: dict[str, dict[str, Any]] = {
+        "ex_ante": ex_ante.run(year, scheme),
+        "targets": targets.run(year, scheme),
+        "monitoring": monitoring.run(year, scheme),
+    }
+    scored = score_year(year, scheme)
+    scores = evaluation.project_scores(year, scheme, scored)
+    out["evaluation"] = {
+        "projects": scores,
+        "indicators": scored["indicators"],
+        "comparison": scored["comparison"],
+    }
+    stages = government.stage_flags(
+        table(year, "projects"),
+        out["targets"]["projects"],
+        out["monitoring"]["projects"],
+        scores,
+        out["ex_ante"]["projects"],
+    )
+    out["department"] = department.run(year, scheme, scores)
+    out["government"] = government.run(year, scheme, scores, stages)
+    out["results"] = results.run(year, scheme, scores, stages, out["department"]["departments"])
+    out["audit"] = audit.run(year, scheme, scores, scored)
+    return out

@@ -107,3 +107,16 @@ def safe_ratio(numerator: Any, denominator: Any) -> np.ndarray:
     d = np.asarray(denominator, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(d > 0, n / d, np.nan)
+
+
+def join_labels(mask: np.ndarray, labels: Sequence[str], sep: str = "、") -> np.ndarray:
+    """Row-wise join of the labels whose column is True in an ``n × k`` mask; None where none is.
+
+    Vectorised over rows (one pass per label): ``[[True, False, True]]`` with labels ``a, b, c`` → ``"a、c"``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    text = pd.Series([""] * mask.shape[0], dtype=object)
+    for j, label in enumerate(labels):
+        text = text + np.where(mask[:, j], f"{label}{sep}", "")
+    text = text.str[: -len(sep)] if len(sep) else text
+    return np.where(mask.any(axis=1), text.to_numpy(dtype=object), None)

@@ -247,7 +247,7 @@ def check_monitoring(value: Any, where: str) -> None:
             "time_progress",
             "execution_bands",
             "indicator_bands",
-            "prorate_rates",
+            "cumulative",
             "zero_target",
             "qualitative",
             "missing",
@@ -255,27 +255,36 @@ def check_monitoring(value: Any, where: str) -> None:
             "projection",
             "december_rush",
             "midyear_month",
+            "review_month",
             "sanctions",
         ),
     )
     _choice(s["time_progress"], where, "time_progress", ("month", "day"))
     _bands(s["execution_bands"], where, "execution_bands", "light", LIGHTS)
     _bands(s["indicator_bands"], where, "indicator_bands", "light", LIGHTS)
-    _bool(s["prorate_rates"], where, "prorate_rates")
+    c = _mapping(s["cumulative"], where, "cumulative", ("rates", "rate_keywords"))
+    _bool(c["rates"], where, "cumulative.rates")
+    words = c["rate_keywords"]
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        _fail(
+            where,
+            "cumulative.rate_keywords",
+            "应为关键词列表（可为空）/ must be a list of words (may be empty)",
+        )
     _choice(s["zero_target"], where, "zero_target", ("green_if_equal", "red"))
     q = _mapping(s["qualitative"], where, "qualitative", ("达成", "部分达成", "未达成"))
     for level, light in q.items():
         _choice(light, where, f"qualitative.{level}", LIGHTS)
     _choice(s["missing"], where, "missing", (None, *LIGHTS))
     _bool(s["include_execution"], where, "include_execution")
-    p = _mapping(s["projection"], where, "projection", ("method", "window", "as_of_month", "warn_below"))
+    p = _mapping(s["projection"], where, "projection", ("method", "window", "warn_below"))
     _choice(p["method"], where, "projection.method", ("linear", "recent"))
     _integer(p["window"], where, "projection.window", 1, 11)
-    _integer(p["as_of_month"], where, "projection.as_of_month", 1, 11)
     _number(p["warn_below"], where, "projection.warn_below", minimum=0, maximum=2)
     r = _mapping(s["december_rush"], where, "december_rush", ("max_share",))
     _number(r["max_share"], where, "december_rush.max_share", minimum=0, maximum=1)
     _integer(s["midyear_month"], where, "midyear_month", 1, 12)
+    _integer(s["review_month"], where, "review_month", 1, 11)
     rules = s["sanctions"]
     if not isinstance(rules, list):
         _fail(where, "sanctions", "应为规则列表（可为空）/ must be a list of rules (may be empty)")
@@ -286,7 +295,7 @@ def check_monitoring(value: Any, where: str) -> None:
         kind = _choice(rule.get("rule"), where, f"{at}.rule", SANCTION_RULES)
         keys = {
             "execution_below": ("month", "percent"),
-            "red_streak": ("months",),
+            "red_streak": ("months", "light"),
             "no_spending": ("month",),
         }[kind]
         rule = _mapping(rule, where, at, ("rule", "action", *keys))
@@ -295,6 +304,8 @@ def check_monitoring(value: Any, where: str) -> None:
             _integer(rule["month"], where, f"{at}.month", 1, 12)
         if "months" in rule:
             _integer(rule["months"], where, f"{at}.months", 1, 12)
+        if "light" in rule:
+            _choice(rule["light"], where, f"{at}.light", ("execution", "project"))
         if "percent" in rule:
             _number(rule["percent"], where, f"{at}.percent", minimum=0, maximum=100)
 
@@ -327,7 +338,7 @@ def check_results(value: Any, where: str) -> None:
             "score_priority",
             "base",
             "grades",
-            "poor_continuing",
+            "poor_first_time",
             "ungraded",
             "balance_cut_rate",
             "recover_unused_carryover",
@@ -348,7 +359,7 @@ def check_results(value: Any, where: str) -> None:
         rule = _mapping(rule, where, f"grades.{grade}", ("direction", "cut_rate"))
         _text(rule["direction"], where, f"grades.{grade}.direction")
         _number(rule["cut_rate"], where, f"grades.{grade}.cut_rate", minimum=0, maximum=1)
-    _text(s["poor_continuing"], where, "poor_continuing")
+    _text(s["poor_first_time"], where, "poor_first_time")
     u = _mapping(s["ungraded"], where, "ungraded", ("direction", "cut_rate"))
     _text(u["direction"], where, "ungraded.direction")
     _number(u["cut_rate"], where, "ungraded.cut_rate", minimum=0, maximum=1)
@@ -364,10 +375,16 @@ def check_results(value: Any, where: str) -> None:
 
 def check_audit(value: Any, where: str) -> None:
     """``audit``: the margins beyond which a self-evaluation is a signal."""
-    s = _mapping(value, where, "", ("self_vs_rule", "self_vs_external", "min_copied_rows", "grade_jump"))
+    s = _mapping(
+        value,
+        where,
+        "",
+        ("self_vs_rule", "self_vs_external", "min_copied_rows", "min_low_rows", "grade_jump"),
+    )
     _number(s["self_vs_rule"], where, "self_vs_rule", minimum=0, maximum=100)
     _number(s["self_vs_external"], where, "self_vs_external", minimum=0, maximum=100)
     _integer(s["min_copied_rows"], where, "min_copied_rows", 1, 1000)
+    _integer(s["min_low_rows"], where, "min_low_rows", 1, 1000)
     _bool(s["grade_jump"], where, "grade_jump")
 
 
