@@ -423,7 +423,7 @@ def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Re
         if budget_score is not None and not np.isnan(printed) and abs(printed - budget_score) > tol.score_tolerance:
             flag("budget-score-mismatch", "budget", total_i + 1, total["row"],
                  f"预算执行率得分印为 {printed:g}，按 分值×执行率 = {budget_weight:g}×{budget_rate:.2%} = "
-                 f"{budget_score:.2f}")
+                 f"{_points(budget_score)}")
         if budget_rate is not None and budget_rate > 1:
             notes.append(f"执行数超过预算数（执行率 {budget_rate:.2%}）；规则得分按上限 {scheme.budget.cap} 计")
         if (budget_rate is not None and scheme.budget.explain_below is not None
@@ -491,6 +491,11 @@ def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Re
         evidence_share=None if np.isnan(t["evidence_share"]) else float(t["evidence_share"]),
         flags=flags, notes=notes,
     )
+
+
+def _points(value: float) -> str:
+    """A score for a message: rounded half-up to 2 decimals (rules.md §3.3), like the totals."""
+    return f"{round_half_up([value])[0]:.2f}"
 
 
 def _money(value: Any) -> str:
@@ -641,9 +646,9 @@ def _check_indicator_rows(scored: pd.DataFrame, level1: pd.DataFrame, scheme: Sc
          lambda i: f"指标已完成（{targets[i]} → {actuals[i]}），得分 {s[i]:g} 低于分值 {w[i]:g}，未说明扣分原因")
     measurable = (state == "measured") & (kind == "quantitative") & ~np.isnan(rule) & scored_row
     each(measurable & (s < rule - tol.score_tolerance), "score-below-rule",
-         lambda i: f"得分 {s[i]:g}，按规则应为 {rule[i]:.2f}（{targets[i]} → {actuals[i]}，分值 {w[i]:g}）")
+         lambda i: f"得分 {s[i]:g}，按规则应为 {_points(rule[i])}（{targets[i]} → {actuals[i]}，分值 {w[i]:g}）")
     each(measurable & (s > rule + tol.score_tolerance), "score-above-rule",
-         lambda i: f"得分 {s[i]:g}，按规则应为 {rule[i]:.2f}（{targets[i]} → {actuals[i]}，分值 {w[i]:g}）")
+         lambda i: f"得分 {s[i]:g}，按规则应为 {_points(rule[i])}（{targets[i]} → {actuals[i]}，分值 {w[i]:g}）")
     if scheme.rules.over_achievement.policy == "require_note":
         ratio = scored["ratio"].to_numpy()
         each(scored["over_achieved"].to_numpy() & ~note, "over-achievement", lambda i: (
