@@ -62,9 +62,13 @@ CODE_MARKER = "PBM-CODE-MARKER-7f3a"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_numbers():
+def _fresh_numbers_and_rcparams():
+    """Each test starts numbering at 1 and leaves matplotlib's settings as it found them."""
+    import matplotlib as mpl
+
     reset_numbering()
-    yield
+    with mpl.rc_context():
+        yield
     reset_numbering()
 
 
