@@ -622,6 +622,7 @@ def test_export_of_a_hand_made_notebook_drops_everything_a_reader_should_not_get
         '<a href="https://www.mof.gov.cn/" rel="noopener noreferrer">财政部</a>' in document
     )  # a link fetches nothing
     assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+    assert out.stat().st_mode & 0o777 == 0o644  # a web server can read it
 
 
 def _fontconfig(tmp: Path) -> Path:

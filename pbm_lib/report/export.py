@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import html
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ import nbformat
 
 from .. import __version__
 from ..errors import PbmError
-from ..iorw import write_text
+from ..iorw import atomic_path
 from .offline import make_offline
 from .stylesheet import REPORT_CSS
 
+#: Permissions of a written report: readable by the web server and everyone, writable by the owner.
+PUBLISHED_MODE = 0o644
 #: Cells with any of these tags are left out of the report entirely.
 REMOVE_CELL_TAGS = frozenset({"remove-cell", "remove_cell", "pbm-hide"})
 #: Cells with any of these tags keep no outputs.
@@ -223,7 +226,7 @@ def notebook_to_html(
     ``text/plain`` reprs are left out; markdown cells and ``Markdown``/HTML/image outputs stay.
     Images are embedded as ``data:`` URIs; the stylesheet is inline; no script is kept and nothing
     refers to a network address (see :mod:`pbm_lib.report.offline`). The file is written
-    atomically: readers see the old report or the new one, never half of one.
+    atomically (readers see the old report or the new one, never half of one) with mode 0644.
 
     Parameters
     ----------
@@ -257,4 +260,8 @@ def notebook_to_html(
     nb, path = _load(nb_or_path)
     base_dir = path.parent if path is not None else None
     document = render_report(nb, title, subtitle=subtitle, issuer=issuer, base_dir=base_dir)
-    return write_text(out_path, document)
+    out_path = Path(out_path)
+    with atomic_path(out_path) as temp:
+        temp.write_text(document, encoding="utf-8")
+        os.chmod(temp, PUBLISHED_MODE)  # the temporary file is private (0600); a published page is not
+    return out_path

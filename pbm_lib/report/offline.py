@@ -113,8 +113,8 @@ class _Rewriter(HTMLParser):
                 value = clean_css(value)
             if tag == "meta" and name not in _KEEP_META:
                 return None  # http-equiv (refresh, CSP games) and anything unusual: drop the element
-            if tag == "a" and name == "target":
-                continue
+            if tag == "a" and name in ("target", "rel"):
+                continue  # rel is set below for network links
             kept.append(f' {name}="{html.escape(value, quote=True)}"')
         if tag == "a" and any(n.lower() == "href" and is_network_url(v or "") for n, v in attrs):
             kept.append(' rel="noopener noreferrer"')
