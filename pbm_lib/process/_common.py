@@ -24,11 +24,11 @@ def band(
     ``bands`` is a scheme list such as ``[{conclusion: 予以支持, min: 90}, …, {…, min: 0}]``. A value
     falls in the band whose ``min`` is the largest one ``≤ value``; the top band is unbounded above,
     and a finite value below 0 falls in the lowest band. With ``decimals`` the value is first
-    rounded half-up (rules.md §3.3: 89.995 → 90.00 is 优). NaN gives None.
+    rounded half-up (rules.md §3.3: 89.995 → 90.00 is 优); otherwise it is snapped to 1e-9 so that
+    float noise (216/1.08 = 199.99999999999997) does not cross a boundary. NaN gives None.
     """
     x = np.asarray(values, dtype=float)
-    if decimals is not None:
-        x = round_half_up(x, decimals)
+    x = round_half_up(x, decimals) if decimals is not None else np.round(x, 9)
     minimums = np.asarray([float(b["min"]) for b in bands][::-1])
     labels = np.asarray([b[label] for b in bands][::-1], dtype=object)
     index = np.clip(
@@ -38,8 +38,9 @@ def band(
 
 
 def band_value(values: Any, bands: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
-    """Numeric attribute ``key`` (e.g. ``points``) of each value's band (see :func:`band`); NaN → NaN."""
-    x = np.asarray(values, dtype=float)
+    """Numeric attribute ``key`` (e.g. ``points``) of each value's band (see :func:`band`; values snapped
+    to 1e-9); NaN → NaN."""
+    x = np.round(np.asarray(values, dtype=float), 9)
     minimums = np.asarray([float(b["min"]) for b in bands][::-1])
     points = np.asarray([float(b[key]) for b in bands][::-1])
     index = np.clip(
