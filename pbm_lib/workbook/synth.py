@@ -73,8 +73,6 @@ UNIT_DECIMALS = {
     "元/人·天": 1,
 }
 
-QUALITATIVE_LEVELS = ("达成", "部分达成", "未达成")
-
 
 @dataclass(frozen=True)
 class Duty:
@@ -227,6 +225,8 @@ class Family:
     build: int = 2  # construction years
     benefit: float = 0.16  # yearly monetised benefit ÷ investment at full operation
     opex: float = 0.015  # yearly running cost ÷ investment
+    works: bool = False  # construction works (工程): shortfalls are explained as works are
+
 
     @property
     def has_cost_block(self) -> bool:
@@ -249,6 +249,7 @@ FAMILIES: tuple[Family, ...] = (
             _satisfaction("沿线群众满意度"),
         ),
         weight=2.0,
+        works=True,
     ),
     Family(
         "school", "义务教育薄弱环节改善与能力提升", "教育", "项目", "一般公共预算",
@@ -265,6 +266,7 @@ FAMILIES: tuple[Family, ...] = (
             _satisfaction("师生及家长满意度"),
         ),
         weight=1.5,
+        works=True,
     ),
     Family(
         "nutrition", "义务教育学校营养改善计划", "教育", "政策", "一般公共预算",
@@ -297,6 +299,7 @@ FAMILIES: tuple[Family, ...] = (
             _satisfaction("项目区农户满意度"),
         ),
         weight=1.5,
+        works=True,
     ),
     Family(
         "medical", "城乡居民医保财政补助", "卫生健康", "政策", "一般公共预算",
@@ -342,6 +345,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "长效管理机制建立率", "level", "≥", "%", 90, "计划标准", 1),
             _satisfaction("小区居民满意度"),
         ),
+        works=True,
     ),
     Family(
         "river", "河道综合治理", "农林水", "项目", "一般公共预算",
@@ -357,6 +361,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "生态效益指标", "河道断面水质达标率", "level", "≥", "%", 80, "历史标准", 2),
             _satisfaction("沿岸群众满意度"),
         ),
+        works=True,
     ),
     Family(
         "culture", "公共文化服务体系建设", "文化旅游体育与传媒", "项目", "一般公共预算",
@@ -400,6 +405,7 @@ FAMILIES: tuple[Family, ...] = (
         life=20,
         benefit=0.15,
         opex=0.03,
+        works=True,
     ),
     Family(
         "assistance", "城乡最低生活保障", "社会保障和就业", "政策", "一般公共预算",
@@ -520,6 +526,7 @@ FAMILIES: tuple[Family, ...] = (
         build=3,
         benefit=0.14,
         opex=0.02,
+        works=True,
     ),
     Family(
         "road_build", "干线公路改建工程", "交通运输", "项目", "政府性基金预算",
@@ -548,6 +555,7 @@ FAMILIES: tuple[Family, ...] = (
         life=20,
         benefit=0.17,
         opex=0.012,
+        works=True,
     ),
     Family(
         "water_supply", "城乡供水一体化工程", "农林水", "项目", "政府性基金预算",
@@ -575,6 +583,7 @@ FAMILIES: tuple[Family, ...] = (
         life=25,
         benefit=0.13,
         opex=0.02,
+        works=True,
     ),
     Family(
         "drainage", "城区排水防涝设施建设", "城乡社区", "项目", "政府性基金预算",
@@ -592,6 +601,7 @@ FAMILIES: tuple[Family, ...] = (
         ),
         weight=0.3,
         benefit=0.12,
+        works=True,
     ),
     Family(
         "urban_road", "城区道路提升改造", "城乡社区", "项目", "政府性基金预算",
@@ -607,6 +617,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "道路设施完好率", "level", "≥", "%", 95, "行业标准", 1),
             _satisfaction("市民满意度"),
         ),
+        works=True,
     ),
     Family(
         "sanitation", "城乡环卫一体化", "城乡社区", "项目", "一般公共预算",
@@ -637,6 +648,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "社会效益指标", "群众休闲游憩条件", "qual", "定性", None, "明显改善", "其他标准", 1),
             _satisfaction("市民满意度"),
         ),
+        works=True,
     ),
     Family(
         "air", "大气污染防治", "节能环保", "项目", "一般公共预算",
@@ -666,6 +678,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "设施运维长效机制", "qual", "定性", None, "建立健全", "其他标准", 1),
             _satisfaction("村民满意度"),
         ),
+        works=True,
     ),
     Family(
         "monitoring_eq", "生态环境监测能力建设", "节能环保", "项目", "一般公共预算",
@@ -695,6 +708,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "设施完好率", "level", "≥", "%", 95, "行业标准", 1),
             _satisfaction("群众满意度"),
         ),
+        works=True,
     ),
     Family(
         "heritage", "文物保护修缮", "文化旅游体育与传媒", "项目", "一般公共预算",
@@ -709,6 +723,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "文物本体", "qual", "定性", None, "得到有效保护", "其他标准", 2),
             _satisfaction("群众满意度"),
         ),
+        works=True,
     ),
     Family(
         "tourism", "乡村旅游发展专项", "文化旅游体育与传媒", "项目", "一般公共预算",
@@ -739,6 +754,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "社会效益指标", "入住老人生活条件", "qual", "定性", None, "明显改善", "其他标准", 1),
             _satisfaction("入住老人满意度"),
         ),
+        works=True,
     ),
     Family(
         "soe_capital", "城投公司资本金注入", "其他", "项目", "国有资本经营预算",
@@ -828,6 +844,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "社会效益指标", "村容村貌", "qual", "定性", None, "明显改善", "其他标准", 1),
             _satisfaction("村民满意度"),
         ),
+        works=True,
     ),
     Family(
         "farm_subsidy", "耕地地力保护补贴", "农林水", "政策", "一般公共预算",
@@ -872,6 +889,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "社会效益指标", "水库安全运行", "qual", "定性", None, "安全度汛", "其他标准", 1),
             _satisfaction("受益群众满意度"),
         ),
+        works=True,
     ),
     Family(
         "water_maint", "农田水利设施维修养护", "农林水", "项目", "一般公共预算",
@@ -886,6 +904,7 @@ FAMILIES: tuple[Family, ...] = (
             ("效益", "可持续影响指标", "农田水利设施", "qual", "定性", None, "运行良好", "其他标准", 1),
             _satisfaction("受益农户满意度"),
         ),
+        works=True,
     ),
     Family(
         "unemployment", "失业保险基金支出", "社会保障和就业", "政策", "社会保险基金预算",
@@ -995,6 +1014,7 @@ FAMILIES: tuple[Family, ...] = (
         build=2,
         benefit=0.12,
         opex=0.02,
+        works=True,
     ),
 )
 FAMILY_BY_KEY = {f.key: f for f in FAMILIES}
@@ -1027,16 +1047,25 @@ DEPARTMENT_TEMPLATE = (
 )
 
 DEVIATION_NOTES = {
-    "count": (
+    "count_works": (
         "受汛期持续降雨影响，部分工程延期至次年实施",
         "项目前期手续办理滞后，开工时间推迟",
-        "实际需求较申报时减少，按实际完成",
         "部分资金下达较晚，年度任务未能全部完成",
     ),
-    "level": (
+    "count_service": (
+        "实际服务对象少于预期，按实际人数发放",
+        "部分对象资格复核未通过，未纳入保障范围",
+        "宣传动员不足，参与人数未达预期",
+        "部分资金下达较晚，年度任务未能全部完成",
+    ),
+    "level_works": (
         "部分标段整改后复验，年底前未全部完成",
+        "部分工程因雨季延误，未能按期完工",
+    ),
+    "level_service": (
         "部分对象信息变动，核实工作滞后",
         "调查中群众对服务时效意见较多，已督促整改",
+        "资金拨付审批流程较长，未能按期完成",
     ),
     "time": (
         "审批环节较多，办理时限延长",
@@ -1200,29 +1229,24 @@ def _units(n_places: int, subordinates: bool, rng: np.random.Generator) -> pd.Da
 
     ``duty`` (internal) names whose whole-department duties a unit carries: a bureau code, 乡镇 or 街道.
     """
-    ids, names, kinds, sectors, parents, staff, duty = [], [], [], [], [], [], []
-    for b in BUREAUS:
-        ids.append(b.code), names.append(b.name), kinds.append("部门"), sectors.append(b.sector)
-        parents.append(None), staff.append(b.staff), duty.append(b.code)
+    rows = [{"unit_id": b.code, "unit_name": b.name, "unit_kind": "部门", "sector": b.sector,
+             "parent_unit_id": None, "staff": b.staff, "duty": b.code} for b in BUREAUS]
     for p, place in enumerate(place_names(n_places), start=1):
         suffix = PLACE_SUFFIXES[(p - 1) % len(PLACE_SUFFIXES)]
         kind = SUFFIX_KIND[suffix]
-        ids.append(f"2{p:03d}"), names.append(place + suffix), kinds.append(kind)
-        sectors.append("一般公共服务"), parents.append(None), duty.append(kind)
-        staff.append(int(rng.integers(45, 75) if kind == "乡镇" else rng.integers(30, 50)))
+        staff = int(rng.integers(45, 75) if kind == "乡镇" else rng.integers(30, 50))
+        rows.append({"unit_id": f"2{p:03d}", "unit_name": place + suffix, "unit_kind": kind,
+                     "sector": "一般公共服务", "parent_unit_id": None, "staff": staff, "duty": kind})
         if subordinates:
-            for b in BUREAUS:
-                ids.append(f"{b.code}{p:03d}"), names.append(f"{place}{suffix}{b.subordinate}")
-                kinds.append("单位"), sectors.append(b.sector), parents.append(b.code), duty.append(b.code)
-                staff.append(int(rng.integers(6, 40)))
-    staff_arr = np.asarray(staff, dtype=float)
-    basic = _round(staff_arr * rng.uniform(17.0, 25.0, len(ids)), 2)  # 人员经费+公用经费 per head, 万元
-    return pd.DataFrame({
-        "unit_id": ids, "unit_name": names, "unit_kind": kinds, "sector": sectors,
-        "parent_unit_id": pd.Series(parents, dtype=object), "staff": np.asarray(staff, dtype=int),
-        "basic_budget": basic, "basic_executed": _round(basic * rng.uniform(0.95, 0.995, len(ids)), 2),
-        "duty": duty,
-    })
+            rows.extend({"unit_id": f"{b.code}{p:03d}", "unit_name": f"{place}{suffix}{b.subordinate}",
+                         "unit_kind": "单位", "sector": b.sector, "parent_unit_id": b.code,
+                         "staff": int(rng.integers(6, 40)), "duty": b.code} for b in BUREAUS)
+    units = pd.DataFrame(rows)
+    units["parent_unit_id"] = units["parent_unit_id"].astype(object)
+    # 基本支出 (人员经费 + 公用经费) of 17–25 万元 per head, nearly all spent.
+    units["basic_budget"] = _round(units["staff"].to_numpy() * rng.uniform(17.0, 25.0, len(units)), 2)
+    units["basic_executed"] = _round(units["basic_budget"].to_numpy() * rng.uniform(0.95, 0.995, len(units)), 2)
+    return units
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1509,10 +1533,12 @@ def _indicators(spec: pd.DataFrame, money: pd.DataFrame, rng: np.random.Generato
 
     # Deviation notes: most shortfalls explained, some not; over-achievement explained when over == 1.
     reverse = np.isin(kind, ["rev", "unit_cost"])
+    works = np.array([FAMILY_BY_KEY[f].works for f in rows["family"]])
     note_kind = np.select(
-        [qual, np.isin(kind, ["count", "total"]), reverse & np.isin(unit, TIME_UNITS),
-         (kind == "unit_cost") | (reverse & np.isin(unit, MONEY_UNITS)), reverse],
-        ["qual", "count", "time", "cost", "rev"], "level")
+        [qual, np.isin(kind, ["count", "total"]) & works, np.isin(kind, ["count", "total"]),
+         reverse & np.isin(unit, TIME_UNITS), (kind == "unit_cost") | (reverse & np.isin(unit, MONEY_UNITS)),
+         reverse, works],
+        ["qual", "count_works", "count_service", "time", "cost", "rev", "level_works"], "level_service")
     pick = rng.integers(0, 12, n)
     notes = np.array([DEVIATION_NOTES[k][i % len(DEVIATION_NOTES[k])] for k, i in zip(note_kind, pick, strict=True)],
                      dtype=object)
@@ -2005,7 +2031,7 @@ def _department_targets(units: pd.DataFrame, spec: pd.DataFrame, money: pd.DataF
     rule = np.where(qual, np.where(missed, 0.7, 1.0), rule)
     weight = np.asarray(weights)
     short = rule < 1 - 1e-9
-    notes = np.asarray(DEVIATION_NOTES["level"], dtype=object)[rng.integers(0, 3, n)]
+    notes = np.asarray(DEVIATION_NOTES["level_service"], dtype=object)[rng.integers(0, 3, n)]
     unit_text = np.where(unit == None, "", unit).astype(object)  # noqa: E711
     op = np.where(qual, "", direction).astype(object)
     return pd.DataFrame({
@@ -2229,7 +2255,7 @@ def sample_year() -> tuple[dict[str, pd.DataFrame], dict]:
     """The bundled sample year: 示范市 (a fictional county-level city), fiscal year 2025.
 
     Fully deterministic. 15 units (11 bureaus, a hospital under the health commission, two 乡镇 and a
-    街道), 66 projects and policies across the four budgets and every special category, with their
+    街道), 65 projects and policies across the four budgets and every special category, with their
     budgets, monthly execution, indicators and monthly progress, self-scores with the defects real
     tables show, whole-department targets, ex-ante ratings, cash flows, alternatives, evaluations,
     history and the government's four budgets. See :data:`SAMPLE_PROJECTS` for what each project shows.
