@@ -1,0 +1,184 @@
+"""Target review: the five checks, points, grade and consequence; whole-department targets per unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pandas as pd
+import pytest
+
+from pbm_lib.process import targets
+from pbm_lib.schemes import load_scheme
+
+SCHEME = load_scheme()
+
+
+def user_scheme(tmp_path: Path, body: str):
+    path = tmp_path / "city.yaml"
+    path.write_text("id: city\nextends: cz2020-10-self\n" + dedent(body), encoding="utf-8")
+    return load_scheme(path)
+
+
+PROJECTS = pd.DataFrame(
+    {"project_id": ["P1", "P2"], "project_name": ["农村公路养护", "防汛物资储备"], "unit_id": ["104", "105"]}
+)
+# P1: 产出 数量/质量/时效 (no 成本), 效益, 满意度; weights 50/30/10 = 90; one qualitative row;
+# one row without 取值依据; two continuing rows, the positive one set below last year's actual.
+INDICATORS = pd.DataFrame(
+    {
+        "project_id": ["P1"] * 5,
+        "seq": [1, 2, 3, 4, 5],
+        "level1": ["产出指标", "产出指标", "产出指标", "效益指标", "满意度指标"],
+        "level2": ["数量指标", "质量指标", "时效指标", "社会效益指标", "服务对象满意度指标"],
+        "level3": ["养护里程", "优良路率", "修复时限", "通行条件", "群众满意度"],
+        "direction": ["≥", "≥", "≤", "定性", "≥"],
+        "target": ["≥100公里", "≥95%", "≤30天", "显著改善", "≥90%"],
+        "measure_unit": ["公里", "%", "天", None, "%"],
+        "basis": ["计划标准", None, "行业标准", "其他标准", "历史标准"],
+        "weight": [20.0, 20.0, 10.0, 30.0, 10.0],
+        "last_actual": ["120公里", None, "35天", None, None],
+    }
+)
+
+
+def test_row_checks():
+    rows = targets.indicator_checks(INDICATORS, SCHEME).set_index("seq")
+    assert rows["quantified"].tolist() == [True, True, True, False, True]
+    assert rows["has_basis"].tolist() == [True, False, True, True, True]
+    assert rows["comparable"].tolist() == [True, False, True, False, False]
+    assert rows["below_last"].tolist() == [True, False, False, False, False]  # ≤30 against 35 is stricter
+    assert rows.loc[1, "last_value"] == 120
+
+
+def test_reverse_target_above_last_year_is_set_too_low():
+    laxer = INDICATORS.assign(last_actual=[None, None, "25天", None, None])
+    assert targets.indicator_checks(laxer, SCHEME).set_index("seq").loc[3, "below_last"]
+
+
+def test_last_year_in_another_unit_is_converted():
+    converted = INDICATORS.assign(
+        last_actual=["12万米", None, None, None, None],
+        measure_unit=None,
+        target=["≥100千米", "≥95%", "≤30天", "显著改善", "≥90%"],
+    )
+    row = targets.indicator_checks(converted, SCHEME).set_index("seq").loc[1]
+    assert row["last_value"] == pytest.approx(120.0) and row["below_last"]
+
+
+def test_points_grade_and_consequence_of_a_target_set():
+    out = targets.review_targets(INDICATORS, PROJECTS, SCHEME).set_index("project_id")
+    p1 = out.loc["P1"]
+    assert p1["missing_categories"] == "产出/成本"
+    assert p1["credit_categories"] == pytest.approx(5 / 6)
+    assert p1["quantified_share"] == pytest.approx(0.8) and p1["credit_quantified"] == 1.0
+    assert p1["weight_total"] == 90 and p1["weights_ok"] and p1["level1_ok"]
+    assert p1["basis_share"] == pytest.approx(0.8)
+    assert (p1["n_comparable"], p1["n_below_last"]) == (2, 1)
+    # 30·5/6 + 20·1 + 20·1 + 15·0.8 + 15·(1 − 1/2) = 25 + 20 + 20 + 12 + 7.5
+    assert p1["points"] == pytest.approx(84.5)
+    assert (p1["grade"], p1["result"], p1["consequence"]) == ("良", "良", "协商完善后进入预算安排")
+
+
+def test_no_targets_means_no_budget():
+    p2 = targets.review_targets(INDICATORS, PROJECTS, SCHEME).set_index("project_id").loc["P2"]
+    assert not p2["has_targets"] and p2["n_indicators"] == 0
+    assert pd.isna(p2["grade"]) and p2["result"] == "无绩效目标"
+    assert p2["consequence"] == "不安排预算"
+
+
+def test_weights_that_miss_the_scheme_lose_points():
+    wrong_level = INDICATORS.assign(weight=[30.0, 20.0, 10.0, 20.0, 10.0])  # 产出 60 / 效益 20, total 90
+    p1 = targets.review_targets(wrong_level, PROJECTS, SCHEME).set_index("project_id").loc["P1"]
+    assert p1["weights_ok"] and not p1["level1_ok"] and p1["credit_weights"] == 0.5
+    wrong_total = INDICATORS.assign(weight=[30.0, 20.0, 10.0, 30.0, 10.0])
+    p1 = targets.review_targets(wrong_total, PROJECTS, SCHEME).set_index("project_id").loc["P1"]
+    assert not p1["weights_ok"] and p1["credit_weights"] == 0.0 and p1["points"] == pytest.approx(64.5)
+    assert (p1["grade"], p1["consequence"]) == ("中", "修改后重报")
+
+
+def test_a_poor_target_set_may_not_enter_the_budget():
+    poor = INDICATORS.assign(
+        target=["较多", "较高", "及时", "显著改善", "满意"],
+        direction=None,
+        basis=None,
+        weight=[30.0, 20.0, 10.0, 30.0, 10.0],
+    )
+    p1 = targets.review_targets(poor, PROJECTS, SCHEME).set_index("project_id").loc["P1"]
+    assert p1["quantified_share"] == 0 and p1["basis_share"] == 0
+    assert p1["points"] == pytest.approx(25 + 15)  # categories and the vacuous last-year check only
+    assert (p1["grade"], p1["consequence"]) == ("差", "不得进入预算安排")
+
+
+def test_a_user_scheme_moves_the_grade_bands(tmp_path):
+    stricter = user_scheme(
+        tmp_path,
+        """
+        target_review:
+          grades:
+            - {grade: 优, min: 95}
+            - {grade: 良, min: 85}
+            - {grade: 中, min: 60}
+            - {grade: 差, min: 0}
+    """,
+    )
+    p1 = targets.review_targets(INDICATORS, PROJECTS, stricter).set_index("project_id").loc["P1"]
+    assert p1["points"] == pytest.approx(84.5)
+    assert (p1["grade"], p1["consequence"]) == ("中", "修改后重报")
+
+
+def test_a_user_scheme_changes_the_required_categories(tmp_path):
+    lenient = user_scheme(
+        tmp_path,
+        """
+        target_review:
+          required:
+            产出指标: [数量, 质量, 时效]
+    """,
+    )
+    p1 = targets.review_targets(INDICATORS, PROJECTS, lenient).set_index("project_id").loc["P1"]
+    assert pd.isna(p1["missing_categories"]) and p1["points"] == pytest.approx(89.5)
+
+
+def test_cost_as_a_level_one_category_covers_the_cost_requirement():
+    with_cost = pd.concat(
+        [
+            INDICATORS,
+            pd.DataFrame(
+                {
+                    "project_id": ["P1"],
+                    "seq": [6],
+                    "level1": ["成本指标"],
+                    "level2": ["经济成本指标"],
+                    "level3": ["单位成本"],
+                    "direction": ["≤"],
+                    "target": ["≤2万元"],
+                    "measure_unit": ["万元"],
+                    "basis": ["计划标准"],
+                    "weight": [0.0],
+                }
+            ),
+        ]
+    )
+    p1 = targets.review_targets(with_cost, PROJECTS, SCHEME).set_index("project_id").loc["P1"]
+    assert pd.isna(p1["missing_categories"])
+
+
+def test_issues_name_the_rows():
+    issues = targets.indicator_issues(INDICATORS, SCHEME)
+    assert issues[["seq", "issue"]].values.tolist() == [
+        [1, "below_last_actual"],
+        [2, "no_basis"],
+        [4, "no_numeric_target"],
+    ]
+    assert issues.set_index("seq").loc[1, "message"] == "目标值低于上年实际完成值（目标设定偏低）"
+
+
+def test_whole_department_targets_per_unit():
+    units = pd.DataFrame({"unit_id": ["101", "102", "103"], "unit_name": ["教育局", "卫健委", "西山乡"]})
+    dims = ["运行成本", "管理效率", "履职效能", "社会效应", "可持续发展能力", "服务对象满意度"]
+    department_targets = pd.DataFrame({"unit_id": ["101"] * 6 + ["102"] * 2, "dimension": dims + dims[:2]})
+    out = targets.department_target_presence(units, department_targets, SCHEME).set_index("unit_id")
+    assert out["status"].to_dict() == {"101": "已设置", "102": "维度不全", "103": "未设置"}
+    assert out.loc["102", "missing_dimensions"] == "履职效能、社会效应、可持续发展能力、服务对象满意度"
+    assert out["n_targets"].tolist() == [6, 2, 0]
