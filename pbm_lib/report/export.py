@@ -69,7 +69,8 @@ def _reader_outputs(outputs: list[Any], where: str) -> list[Any]:
                 "请先修正并重新运行笔记本。"
             )
         if kind == "stream":
-            if output.get("name") == "stdout" and output.get("text", "").strip():
+            text = output.get("text", "")
+            if output.get("name") == "stdout" and "".join(text).strip():
                 kept.append(output)
             continue
         if kind not in ("display_data", "execute_result"):
@@ -85,10 +86,12 @@ def _reader_outputs(outputs: list[Any], where: str) -> list[Any]:
         output = copy.deepcopy(output)
         output["data"] = data
         output.setdefault("metadata", {})
-        metadata = {mime: dict(meta) for mime, meta in output["metadata"].items() if mime in data}
-        for meta in metadata.values():
-            meta.pop("isolated", None)  # would become an <iframe>: render inline instead
-        output["metadata"] = metadata
+        # "isolated" HTML would become an <iframe>: render it inline instead.
+        output["metadata"] = {
+            mime: {k: v for k, v in meta.items() if k != "isolated"} if isinstance(meta, Mapping) else meta
+            for mime, meta in output["metadata"].items()
+            if mime in data
+        }
         kept.append(output)
     return kept
 
