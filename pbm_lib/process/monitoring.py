@@ -63,8 +63,8 @@ def time_progress(months: Any, scheme: Scheme, year: int | None = None) -> np.nd
     valid = np.isfinite(m)
     month = np.where(valid, m, 1).astype(int)
     ends = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1})) + pd.offsets.MonthEnd(0)
-    days = 366.0 if pd.Timestamp(year=year, month=12, day=31).dayofyear == 366 else 365.0
-    return np.where(valid, ends.dt.dayofyear.to_numpy() / days, np.nan)
+    days = 366.0 if pd.Timestamp(year=year, month=12, day=31).day_of_year == 366 else 365.0
+    return np.where(valid, ends.dt.day_of_year.to_numpy() / days, np.nan)
 
 
 def _budget_denominator(budget: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
