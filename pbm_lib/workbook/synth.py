@@ -1690,7 +1690,9 @@ def _last_actuals(rows, spec, target, rng, unit_text) -> np.ndarray:
          (kind == "level") & pct, kind == "level", np.isin(kind, ["rev", "unit_cost"])],
         [target * np.where(low, rng.uniform(1.15, 1.4, n), rng.uniform(0.88, 1.0, n)), target,
          np.where(low, np.minimum(100, target + rng.uniform(1, 4, n)), target - rng.uniform(0, 2, n)),
-         _nice(target * 0.95, dec), target * rng.uniform(0.85, 1.1, n)],
+         _nice(target * 0.95, dec),
+         # A reverse target is normally tighter than last year's result; set too low, it is looser.
+         target * np.where(low, rng.uniform(0.8, 0.95, n), rng.uniform(1.0, 1.15, n))],
         np.nan,
     )
     last = _round(last, dec)
@@ -2186,7 +2188,8 @@ SAMPLE_PROJECTS: tuple[dict, ...] = (
     # 西山乡
     _p("2002", "rural_road", suffix="（西山乡）", outcome="差", spend="stalled", carry=0.3),
     _p("2002", "farmland", suffix="（西山乡）", outcome="良", d_basis=True),
-    _p("2002", "water_maint", name="西山乡农田水利设施维修养护", outcome="中", spend="slow", d_weights=True),
+    _p("2002", "water_maint", name="西山乡农田水利设施维修养护", outcome="中", spend="slow", set_low=True,
+       d_vague=True, d_weights=True, d_basis=True),  # a target set that should not enter the budget
     # 交通运输局
     _p("104", "rural_road", suffix="（南河片区）", adjust="add", over=1),
     _p("104", "rural_road", suffix="（北塘片区）", outcome="良", spend="rush", special="政府采购"),
