@@ -191,3 +191,49 @@ def sanitise(nb: Any) -> dict[str, Any]:
         return value
 
     return clean(data)
+
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+CODE_NAME = '"); import os; os.system("touch /tmp/pwned") #'
+IMG_NAME = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
+FORMULA_NAME = "=1+1"
+
+
+def hostile_tables() -> dict[str, Any]:
+    """The tiny year with hostile names, and two more projects (P004, P005) copied from P002."""
+    import pandas as pd
+    from conftest import tiny_tables
+
+    tables = tiny_tables()
+    projects = tables["projects"]
+    extra = projects[projects["project_id"] == "P002"].copy()
+    extra = pd.concat(
+        [
+            extra.assign(project_id="P004", project_name="失败项目"),
+            extra.assign(project_id="P005", project_name="超时项目"),
+        ]
+    )
+    projects = pd.concat([projects, extra], ignore_index=True)
+    projects.loc[projects["project_id"] == "P001", "project_name"] = SCRIPT_NAME
+    projects.loc[projects["project_id"] == "P002", "project_name"] = CODE_NAME
+    tables["projects"] = projects
+    for name in ("budget", "indicators"):
+        table = tables[name]
+        rows = table[table["project_id"] == "P002"]
+        tables[name] = pd.concat(
+            [table, rows.assign(project_id="P004"), rows.assign(project_id="P005")], ignore_index=True
+        )
+    units = tables["units"]
+    units.loc[units["unit_id"] == "101", "unit_name"] = FORMULA_NAME
+    units.loc[units["unit_id"] == "201", "unit_name"] = IMG_NAME
+    return tables
+
+
+def hostile_workbook(path: Path) -> Path:
+    """The hostile year as a folder of CSV files (text stays text: ``=1+1`` is a name, not a formula)."""
+    from conftest import TINY_META
+
+    from pbm_lib.workbook.writer import write_csv_folder
+
+    write_csv_folder(path, hostile_tables(), TINY_META)
+    return path

@@ -213,6 +213,15 @@ def _object_id(entry: dict, origin: str) -> str:
     return value.strip()
 
 
+def _list(content: dict, key: str, shown: str) -> list:
+    value = content.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{shown} · {key}: 应为列表 / expected a list")
+    return value
+
+
 def _load_file(path: Path, config: BatchConfig, year: int | None) -> None:
     shown = str(path)
     try:
@@ -238,9 +247,7 @@ def _load_file(path: Path, config: BatchConfig, year: int | None) -> None:
     _no_automatic(defaults, f"{shown} · defaults")
     config.defaults.update(defaults)
     config.default_origins.update({k: f"{shown} · defaults" for k in defaults})
-    reports = content.get("reports") or []
-    if not isinstance(reports, list):
-        raise ConfigError(f"{shown} · reports: 应为列表 / expected a list")
+    reports = _list(content, "reports", shown)
     ids_here: set[str] = set()
     for i, entry in enumerate(reports):
         spec = _report(entry, f"{shown} · reports[{i}]")
@@ -248,7 +255,7 @@ def _load_file(path: Path, config: BatchConfig, year: int | None) -> None:
             raise ConfigError(f"{shown} · reports[{i}]: 报告 id {spec.id} 重复 / duplicate report id")
         ids_here.add(spec.id)
         config.reports[spec.id] = spec  # a later file replaces an entry with the same id
-    for i, entry in enumerate(content.get("overrides") or []):
+    for i, entry in enumerate(_list(content, "overrides", shown)):
         origin = f"{shown} · overrides[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{origin}: 应为映射（object、report、parameters）/ expected a mapping")
@@ -259,7 +266,7 @@ def _load_file(path: Path, config: BatchConfig, year: int | None) -> None:
         if report is not None and not isinstance(report, str):
             raise ConfigError(f"{origin} · report: 应为报告 id / expected a report id")
         config.overrides.append(Override(_object_id(entry, origin), report, parameters, origin))
-    for i, entry in enumerate(content.get("skip") or []):
+    for i, entry in enumerate(_list(content, "skip", shown)):
         origin = f"{shown} · skip[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{origin}: 应为映射（object、report、reason）/ expected a mapping")

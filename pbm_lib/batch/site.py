@@ -37,6 +37,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 _SCRIPT = """
 (function(){
+document.documentElement.classList.add('js-ready');
 var table=document.getElementById('reports');if(!table){return;}
 var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
 var text=document.getElementById('filter-text');var kind=document.getElementById('filter-kind');
