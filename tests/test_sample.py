@@ -15,7 +15,7 @@ import pytest
 
 from pbm_lib.data import SAMPLE_WORKBOOK
 from pbm_lib.workbook import read_year, schema
-from pbm_lib.workbook.synth import FAMILIES, _family_weights, sample_year, synthetic_year
+from pbm_lib.workbook.synth import FAMILIES, _family_weights, main, sample_year, synthetic_year
 from pbm_lib.workbook.writer import write_workbook
 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
@@ -73,9 +73,11 @@ def _grades(data) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_shipped_sample_equals_regenerated(tmp_path: Path, sample):
-    tables, meta = sample_year()
-    fresh = read_year(write_workbook(tmp_path / "sample.xlsx", tables, meta))
+def test_shipped_sample_equals_regenerated(tmp_path: Path, sample, capsys):
+    # Through the documented command: python -m pbm_lib.workbook.synth --sample OUT.xlsx
+    assert main(["--sample", str(tmp_path / "sample.xlsx")]) == 0
+    assert "sample.xlsx" in capsys.readouterr().out
+    fresh = read_year(tmp_path / "sample.xlsx")
     assert (fresh.year, fresh.jurisdiction) == (sample.year, sample.jurisdiction) == (2025, "示范市")
     assert set(fresh.tables) == set(sample.tables)
     for name in fresh.tables:
@@ -191,6 +193,8 @@ def test_indicators(sample):
     # targets set below last year's actual (set too low)
     low = (_direction(ind) == "≥") & (_number(ind["last_actual"]) > _number(ind["target"]))
     assert ind.loc[low, "project_id"].nunique() >= 2
+    quantified = (ind["direction"] != "定性").groupby(ind["project_id"]).mean()
+    assert (quantified < 0.5).sum() == 2  # weak target sets written in words (按计划完成, 合格 …)
     words = set(ind.loc[ind["direction"] == "定性", "actual"].dropna())
     assert {"达成", "部分达成", "未达成"} <= words and len(words) > 3  # free text too (及时, 明显改善 …)
 
