@@ -141,8 +141,12 @@ def test_budget_rows(sample):
     fiscal = budget[budget["fund_source"] == "当年财政拨款"]
     assert set(fiscal["project_id"]) == set(projects["project_id"])
     carry = budget[budget["fund_source"] == "上年结转"]
-    assert 5 <= len(carry) and carry["project_id"].isin(
-        projects.loc[projects["new_or_continuing"] == "延续", "project_id"]).all()
+    assert (
+        5 <= len(carry)
+        and carry["project_id"]
+        .isin(projects.loc[projects["new_or_continuing"] == "延续", "project_id"])
+        .all()
+    )
     assert (carry["executed"] == 0).sum() == 3  # carry-overs left idle all year
     ppp_or_debt = projects.loc[projects["special_category"].isin(["PPP", "政府债务"]), "project_id"]
     assert set(ppp_or_debt) == set(budget.loc[budget["fund_source"] == "其他资金", "project_id"])
@@ -165,7 +169,9 @@ def test_monthly_execution(sample):
     assert ((december - november) / december >= 0.3).sum() >= 5  # December rush
     june = monthly[monthly["month"] == 6].set_index("project_id")["executed_cum"]
     annual = sample.project_budget().set_index("project_id")["annual"]
-    light = pd.cut(100 * june / annual / 0.5, [-1, 60, 80, np.inf], right=False, labels=["red", "yellow", "green"])
+    light = pd.cut(
+        100 * june / annual / 0.5, [-1, 60, 80, np.inf], right=False, labels=["red", "yellow", "green"]
+    )
     counts = light.value_counts()
     assert counts["green"] > counts["red"] >= 5 and counts["yellow"] >= 3
 
@@ -206,7 +212,9 @@ def test_outcomes_vary(sample):
     t, a = _number(ind["target"]), _number(ind["actual"])
     positive = _direction(ind) == "≥"
     over = positive & (a >= 1.3 * t) & (t > 0)
-    assert (over & ind["deviation_note"].notna()).sum() >= 1 and (over & ind["deviation_note"].isna()).sum() >= 1
+    assert (over & ind["deviation_note"].notna()).sum() >= 1 and (
+        over & ind["deviation_note"].isna()
+    ).sum() >= 1
     missed = positive & (a < t)
     assert missed.sum() >= 20 and ind.loc[missed, "deviation_note"].notna().mean() > 0.5
     assert 2 <= ind["actual"].isna().sum() <= 5
@@ -220,7 +228,9 @@ def test_self_evaluation_defects(sample):
     copied = ind["actual"].fillna("").str.contains("≥|≤|=")
     assert ind.loc[copied, "project_id"].nunique() == 1 and copied.sum() >= 5  # actual-copies-target
     qualitative = ind["direction"] == "定性"
-    assert (qualitative & ind["actual"].isin(["部分达成"]) & (score >= 0.8 * weight)).sum() >= 1  # qualitative-band
+    assert (
+        qualitative & ind["actual"].isin(["部分达成"]) & (score >= 0.8 * weight)
+    ).sum() >= 1  # qualitative-band
     t, a = _number(ind["target"]), _number(ind["actual"])
     met = (_direction(ind) == "≥") & (a >= t) & ~copied
     assert (met & (score < weight - 0.5) & ind["deviation_note"].isna()).sum() >= 2  # docked-without-note
@@ -235,8 +245,12 @@ def test_progress_gives_every_light(sample):
     assert len(counts) == len(ind) and counts.isin([6, 12]).all() and (counts == 6).sum() == 4
     june = progress[progress["month"] == 6].copy()
     value, target = pd.to_numeric(june["value"], errors="coerce"), _number(june["target"])
-    cumulative = ((june["direction"] == "≥") & (june["measure_unit"] != "%") & (june["level1"] != "成本指标")
-                  & (june["level2"] != "成本指标"))
+    cumulative = (
+        (june["direction"] == "≥")
+        & (june["measure_unit"] != "%")
+        & (june["level1"] != "成本指标")
+        & (june["level2"] != "成本指标")
+    )
     ratio = 100 * value[cumulative] / (target[cumulative] * 6 / 12)
     lights = pd.cut(ratio, [-1, 60, 80, 120, np.inf], right=False, labels=["red", "yellow", "green", "blue"])
     assert (lights.value_counts() >= 5).all()
@@ -255,7 +269,9 @@ def test_department_targets(sample):
 
 def test_ex_ante_and_cost_benefit(sample):
     projects = sample.projects
-    new_major = set(projects.loc[(projects["new_or_continuing"] == "新增") & (projects["major"] == "是"), "project_id"])
+    new_major = set(
+        projects.loc[(projects["new_or_continuing"] == "新增") & (projects["major"] == "是"), "project_id"]
+    )
     ex_ante = sample.ex_ante
     assert set(ex_ante["project_id"]) < new_major and len(new_major - set(ex_ante["project_id"])) == 1
     shape = ex_ante.groupby("project_id").agg(experts=("expert", "nunique"), dims=("dimension", "nunique"))
@@ -311,7 +327,8 @@ def test_evaluations_history_balances_and_government(sample):
     assert 8 <= evaluations["project_id"].nunique() <= 12
     assert set(evaluations["evaluation_kind"]) == {"财政评价", "第三方评价"}
     self_total = sample.indicators.groupby("project_id")["self_score"].sum() + 10 * np.minimum(
-        sample.project_budget().set_index("project_id")["execution_rate"], 1)
+        sample.project_budget().set_index("project_id")["execution_rate"], 1
+    )
     gap = self_total.reindex(evaluations["project_id"]).to_numpy() - evaluations["total"].to_numpy()
     assert (gap > 10).sum() >= 2
     history = sample.history
