@@ -19,6 +19,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(handle)
+    # mkstemp creates 0600; published files must be readable like any other file (umask applies).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp_name, 0o666 & ~umask)
     try:
         yield Path(temp_name)
         os.replace(temp_name, path)

@@ -105,3 +105,10 @@ def test_bad_arguments_exit_nonzero_without_traceback(tmp_path: Path) -> None:
     result = pbm("synth", "--projects", "0", "--out", str(tmp_path / "x.xlsx"))
     assert result.returncode != 0
     assert "项目数应为正整数" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_written_files_are_world_readable(tmp_path: Path) -> None:
+    from pbm_lib.iorw import write_text
+
+    path = write_text(tmp_path / "公开.txt", "预决算公开")
+    assert path.stat().st_mode & 0o044 == 0o044  # group and others may read a published file

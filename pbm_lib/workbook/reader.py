@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import schema
 from .problems import ERROR, WARNING, InputFileError, Problem
-from .values import is_blank, match_codes, parse_numbers, text_series
+from .values import is_blank, match_codes, parse_numbers, per_unique, text_series
 
 HEADER_SEARCH_ROWS = 5  # a title line or two above the header row is common in real files
 
@@ -116,10 +116,9 @@ def _read_xlsx(path: Path) -> dict[str, list[list[object]]]:
     workbook = CalamineWorkbook.from_path(str(path))
     tables = {}
     for name in workbook.sheet_names:
+        # Empty cells come back as "": the value parsers treat them as blank.
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        tables[unicodedata.normalize("NFKC", name).strip()] = [
-            [None if c == "" else c for c in row] for row in rows
-        ]
+        tables[unicodedata.normalize("NFKC", name).strip()] = rows
     return tables
 
 
@@ -210,14 +209,18 @@ class _SheetParser:
                     Problem(WARNING, raw.file, raw.title, raw.first_row - 1, h, "不认识的列，已忽略")
                 )
         width = max(len(raw.headers), max((len(r) for r in raw.rows), default=0))
-        cells = [r + [None] * (width - len(r)) for r in raw.rows]
+        cells = raw.rows
+        if any(len(r) != width for r in cells):  # CSV rows may be ragged; calamine's are not
+            cells = [r + [None] * (width - len(r)) for r in cells]
         frame = (
             pd.DataFrame(cells, columns=range(width), dtype=object)
             if cells
             else pd.DataFrame(columns=range(width), dtype=object)
         )
-        texts = frame.apply(text_series) if len(frame) else frame
-        keep = ~(texts.isna().all(axis=1)) if len(frame) else pd.Series(dtype=bool)
+        # Only the schema's columns count: a row whose known cells are all empty is not data.
+        used = sorted({self.position[c.header] for c in sheet.columns if c.header in self.position})
+        texts = pd.DataFrame({j: text_series(frame[j]) for j in used}, index=frame.index)
+        keep = ~texts.isna().all(axis=1) if used else pd.Series(False, index=frame.index)
         frame, texts = frame[keep], texts[keep]
         excel_rows = pd.Series(frame.index.to_numpy() + raw.first_row, index=frame.index)
         out = pd.DataFrame(index=frame.index)
@@ -269,8 +272,10 @@ class _SheetParser:
                 self.add(ERROR, int(r), column, f"「{t}」不在代码表中；应为{self.expected(column)}")
             return codes
         if column.kind == "id":
-            ids = [None if b or t is None else "".join(t.split()) for t, b in zip(text, blank, strict=True)]
-            return pd.Series(ids, index=text.index, dtype=object)
+            ids = text.where(~blank, None)
+            return pd.Series(
+                per_unique(ids, lambda t: "".join(t.split()), None), index=text.index, dtype=object
+            )
         # text and value: keep the text as written (normalised), blank markers as None
         return text.where(~blank, None).astype(object)
 
@@ -542,15 +547,17 @@ def _check_across_sheets(tables: dict[str, pd.DataFrame], parsers: dict[str, _Sh
     progress = tables["progress"]
     if len(progress):
         gp = parsers["progress"]
-        known = set(zip(indicators["project_id"], indicators["seq"], strict=True))
-        for r, pid, seq in zip(progress["row"], progress["project_id"], progress["seq"], strict=True):
-            if pid is not None and seq is not pd.NA and (pid, seq) not in known:
-                gp.add(
-                    ERROR,
-                    int(r),
-                    gp.sheet.column("seq"),
-                    f"项目「{pid}」没有序号为 {seq} 的绩效指标；应为「绩效指标」工作表中的指标序号",
-                )
+        known = pd.MultiIndex.from_frame(indicators[["project_id", "seq"]].astype(object))
+        keyed = progress["project_id"].notna() & progress["seq"].notna()
+        listed = pd.MultiIndex.from_frame(progress[["project_id", "seq"]].astype(object)).isin(known)
+        orphans = progress[keyed & ~listed]
+        for r, pid, seq in zip(orphans["row"], orphans["project_id"], orphans["seq"], strict=True):
+            gp.add(
+                ERROR,
+                int(r),
+                gp.sheet.column("seq"),
+                f"项目「{pid}」没有序号为 {seq} 的绩效指标；应为「绩效指标」工作表中的指标序号",
+            )
 
 
 def _fill_defaults(tables: dict[str, pd.DataFrame]) -> None:

@@ -44,9 +44,18 @@ def format_number(value: float) -> str:
     return text
 
 
+def per_unique(raw: pd.Series, function, missing: object) -> np.ndarray:
+    """Apply ``function`` once per distinct cell value: real columns repeat a few values many times."""
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [function(u) for u in uniques]
+    results[-1] = missing  # factorize codes missing cells as -1, which picks this last slot
+    return results[codes]
+
+
 def text_series(raw: pd.Series) -> pd.Series:
     """Normalise a column of raw cells to stripped text, with None for empty cells."""
-    return pd.Series([to_text(v) for v in raw.tolist()], index=raw.index, dtype=object)
+    return pd.Series(per_unique(raw, to_text, None), index=raw.index, dtype=object)
 
 
 def is_blank(text: pd.Series) -> pd.Series:
@@ -76,26 +85,15 @@ def parse_numbers(raw: pd.Series, money_unit: str | None = None) -> tuple[pd.Ser
     bad : Series of bool
         True where a non-blank cell could not be read as a number.
     """
-    # Fast path: cells that are already numbers (Excel numeric cells) need no text handling.
-    numeric = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    is_number = np.array(
-        [
-            isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
-            for c in raw.tolist()
-        ],
-        dtype=bool,
-    )
     plain_scale = 1.0 / 10000.0 if money_unit == "元" else 1.0
-    values = np.where(is_number, numeric * plain_scale, np.nan)
-    bad = np.zeros(len(raw), dtype=bool)
-    cells = raw.tolist()
-    for i in np.flatnonzero(~is_number):
-        cell = cells[i]
-        if cell is None:
-            continue
+
+    def parse(cell: object) -> float:
+        """One distinct cell → number; NaN for blank; -inf marks a cell that is not a number."""
+        if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+            return float(cell) * plain_scale
         text = unicodedata.normalize("NFKC", str(cell)).translate(_SPACES)
         if text in BLANK_MARKERS:
-            continue
+            return np.nan
         scale = plain_scale
         if money_unit is not None:
             if text.endswith("万元"):
@@ -104,16 +102,15 @@ def parse_numbers(raw: pd.Series, money_unit: str | None = None) -> tuple[pd.Ser
                 text, scale = text[:-1], 1.0 / 10000.0
         if text.endswith("%"):
             text = text[:-1]
-        text = text.replace(",", "")
         try:
-            number = float(text)
+            number = float(text.replace(",", ""))
         except ValueError:
-            bad[i] = True
-            continue
-        if math.isnan(number) or math.isinf(number):
-            bad[i] = True
-            continue
-        values[i] = number * scale
+            return -np.inf
+        return number * scale if math.isfinite(number) else -np.inf
+
+    values = per_unique(raw, parse, np.nan).astype(float)
+    bad = np.isneginf(values)
+    values[bad] = np.nan
     return pd.Series(values, index=raw.index), pd.Series(bad, index=raw.index)
 
 
