@@ -18,6 +18,7 @@ run: $(STAMP)
 
 ## test: install into .venv if needed, then lint and run the whole test suite
 test: $(STAMP)
+	tools/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q
 
