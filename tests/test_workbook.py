@@ -332,3 +332,12 @@ def test_unknown_column_is_a_warning_not_an_error(tiny_workbook: Path) -> None:
     data, problems = validate_year(tiny_workbook)
     assert data is not None
     assert f"{F} · 单位 · 第1行 · 备注: 不认识的列，已忽略" in [str(p) for p in problems]
+
+
+def test_text_starting_with_equals_sign_is_kept_as_text(tmp_path: Path) -> None:
+    tables = tiny_tables()
+    tables["indicators"].loc[0, ["direction", "target"]] = ["=", "=100%"]
+    path = write_workbook(tmp_path / "等于.xlsx", tables, TINY_META)
+    data = read_year(path)
+    assert data.indicators.loc[0, "target"] == "=100%"
+    assert data.indicators.loc[0, "direction"] == "="

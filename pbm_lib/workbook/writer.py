@@ -58,6 +58,13 @@ def _cell(ws, value, font=None, fill=None):
     return cell
 
 
+def _text_cell(ws, text: str) -> WriteOnlyCell:
+    """A cell holding text that openpyxl would otherwise store as a formula ("=100%" is a target, not a formula)."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
 def _plain(value):
     """Cell value for openpyxl: None for missing, Python scalars otherwise."""
     if value is None or value is pd.NA:
@@ -167,7 +174,9 @@ def write_workbook(
                 for c in sheet.columns
             ]
             for values in zip(*(col.tolist() for col in columns), strict=True):
-                ws.append([_plain(v) for v in values])
+                ws.append(
+                    [_text_cell(ws, v) if isinstance(v, str) and v[:1] == "=" else _plain(v) for v in values]
+                )
 
     with atomic_path(path) as temp:
         wb.save(temp)
