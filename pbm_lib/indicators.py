@@ -76,8 +76,7 @@ VALUE_PATTERN = (
     rf"(?P<suffix>{_alternation(SUFFIX_WORDS)})?$"
 )
 _CLAIM_RE = re.compile(_alternation(CLAIM_WORDS))
-_STRIP = str.maketrans("", "", " \t\r\n\u3000\u00a0")
-_MINUS = str.maketrans({"−": "-"})
+_CLEAN = {**str.maketrans("", "", " \t\r\n\u3000\u00a0"), ord("−"): "-"}
 _PARENTHESES = re.compile(r"\(.*?\)")
 
 # ---------------------------------------------------------------------------------------------
@@ -125,11 +124,13 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         values = values.array
     if isinstance(values, pd.Categorical):
         codes = values.codes.astype(np.intp)
-        uniques = list(values.categories)
+        uniques = values.categories.to_numpy(dtype=object).tolist()
     else:
         array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+        if len(array) and array[0] is None and pd.isna(array).all():  # an empty column: skip the hashing
+            return np.zeros(len(array), dtype=np.intp), [None]
         codes, index = pd.factorize(array, use_na_sentinel=True)
-        uniques = list(index)
+        uniques = np.asarray(index, dtype=object).tolist()
     codes = np.where(codes < 0, len(uniques), codes)
     return codes, uniques + [None]
 
@@ -160,11 +161,13 @@ def normalise_word(value: object) -> str | None:
     """One cell as comparable text: NFKC (full-width digits and signs), spaces and a trailing full stop
     removed, None when empty. Numbers become their plain text (``95.0`` → ``"95"``), via
     :func:`pbm_lib.workbook.values.to_text`. Also used for the scheme's word tables."""
-    text = to_text(value)
-    if text is None:
-        return None
-    text = unicodedata.normalize("NFKC", text).translate(_STRIP).translate(_MINUS)
-    text = text.rstrip("。.;；,，")
+    if isinstance(value, str):
+        text = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    else:
+        text = to_text(value)
+        if text is None:
+            return None
+    text = text.translate(_CLEAN).rstrip("。.;；,，")
     return text or None
 
 
@@ -204,11 +207,11 @@ def unit_family(unit: object) -> tuple[str | None, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_distinct(texts: list) -> pd.DataFrame:
-    """Parse a list of distinct normalised texts (None allowed); one output row per text.
+def parse_distinct(texts: list) -> dict[str, np.ndarray]:
+    """Parse a list of distinct normalised texts (None allowed); one entry per text.
 
-    Columns ``kind``, ``operator``, ``number`` (float), ``unit`` (canonical), ``claim`` (bool:
-    a comparison operator or bound word of :data:`CLAIM_WORDS` occurs anywhere in the text).
+    Arrays ``kind``, ``operator`` (object), ``number`` (float), ``unit`` (canonical, object) and
+    ``claim`` (bool: a comparison operator or bound word of :data:`CLAIM_WORDS` occurs anywhere).
     """
     series = pd.Series(texts, dtype=object)
     found = series.str.extract(VALUE_PATTERN) if len(series) else pd.DataFrame(
@@ -217,20 +220,24 @@ def parse_distinct(texts: list) -> pd.DataFrame:
     not_applicable = series.isin(BLANK_MARKERS).to_numpy() & ~blank
     has_number = found["num"].notna().to_numpy() & ~not_applicable
     kind = np.where(blank, "blank", np.where(not_applicable, "not_applicable", np.where(has_number, "number", "text")))
-    number, _bad = parse_numbers(found["num"].where(pd.Series(has_number)).astype(object))
+    token_codes, tokens = factorize(found["num"].where(pd.Series(has_number)))
+    numbers, _bad = parse_numbers(pd.Series(tokens, dtype=object))
+    number = numbers.to_numpy(dtype=float)[token_codes]
     operator = found["op"].map(OPERATOR_WORDS)
     operator = operator.where(operator.notna(), found["suffix"].map(SUFFIX_WORDS))
-    unit = [_canonical_unit(u) if isinstance(u, str) else None for u in found["unit"]]
-    claim = [isinstance(t, str) and bool(_CLAIM_RE.search(t)) for t in texts]
-    return pd.DataFrame(
-        {
-            "kind": kind,
-            "operator": [o if isinstance(o, str) else None for o in operator],
-            "number": number.to_numpy(dtype=float),
-            "unit": unit,
-            "claim": np.asarray(claim, dtype=bool),
-        }
-    )
+    unit_codes, units = factorize(found["unit"])
+    unit = np.asarray([_canonical_unit(u) if isinstance(u, str) else None for u in units], dtype=object)[unit_codes]
+    # A value that parsed with an operator or bound word is a claim; other texts are searched.
+    parsed_bound = (found["op"].isin(CLAIM_WORDS) | found["suffix"].isin(CLAIM_WORDS)).to_numpy()
+    claim = [bool(b) or (k == "text" and bool(_CLAIM_RE.search(t)))
+             for b, k, t in zip(parsed_bound.tolist(), kind.tolist(), texts, strict=True)]
+    return {
+        "kind": kind.astype(object),
+        "operator": np.asarray([o if isinstance(o, str) else None for o in operator.tolist()], dtype=object),
+        "number": number,
+        "unit": unit,
+        "claim": np.asarray(claim, dtype=bool),
+    }
 
 
 def parse_values(
@@ -274,11 +281,11 @@ def parse_values(
     parsed = parse_distinct(distinct)
     rows = text_codes[codes]  # row → index into ``distinct``
 
-    kind = categorical(list(parsed["kind"]), rows, KINDS)
-    operator = categorical(list(parsed["operator"]), rows)
+    kind = categorical(parsed["kind"], rows, KINDS)
+    operator = categorical(parsed["operator"], rows)
     text_direction = [
         "qualitative" if k == "text" else OPERATOR_DIRECTIONS.get(o) if o is not None else None
-        for k, o in zip(parsed["kind"], parsed["operator"], strict=True)
+        for k, o in zip(parsed["kind"].tolist(), parsed["operator"].tolist(), strict=True)
     ]
     direction_codes = np.asarray([_code(d, DIRECTIONS) for d in text_direction])[rows]
     conflict = np.zeros(len(raw), dtype=bool)
@@ -287,8 +294,8 @@ def parse_values(
                                lambda d: _code(DIRECTION_COLUMN_WORDS.get(normalise_word(d)), DIRECTIONS), np.intp)
         conflict = (column_codes >= 0) & (direction_codes >= 0) & (column_codes != direction_codes)
         direction_codes = np.where(column_codes >= 0, column_codes, direction_codes)
-    unit_given = parsed["unit"].notna().to_numpy()[rows]
-    units = categorical(list(parsed["unit"]), rows)
+    unit_given = pd.notna(parsed["unit"])[rows]
+    units = categorical(parsed["unit"], rows)
     if unit is not None:
         units = coalesce(units, recode(unit.reindex(raw.index), _canonical_unit))
     return pd.DataFrame(
@@ -299,10 +306,10 @@ def parse_values(
             "operator": operator,
             "direction": pd.Categorical.from_codes(direction_codes, categories=list(DIRECTIONS)),
             "direction_conflict": conflict,
-            "value": parsed["number"].to_numpy()[rows],
+            "value": parsed["number"][rows],
             "unit": units,
             "unit_given": unit_given,
-            "claim": parsed["claim"].to_numpy()[rows],
+            "claim": parsed["claim"][rows],
         },
         index=raw.index,
     )

@@ -141,6 +141,11 @@ def _column(table: pd.DataFrame, name: str, numeric: bool = False) -> pd.Series:
     return pd.Series(empty, index=table.index)
 
 
+def _text(table: pd.DataFrame, name: str) -> pd.Series:
+    """A text column normalised (:func:`~pbm_lib.indicators.normalise_word`) as a categorical Series."""
+    return pd.Series(recode(_column(table, name), normalise_word), index=table.index)
+
+
 def _present(values: pd.Series) -> np.ndarray:
     """True where a free-text cell holds something (a deviation note, a parent name)."""
     return per_row(values, lambda v: normalise_word(v) is not None, bool)
@@ -195,8 +200,10 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     n = len(table)
     weight = pd.to_numeric(_column(table, "weight", True), errors="coerce").to_numpy(dtype=float)
     reported = pd.to_numeric(_column(table, "self_score", True), errors="coerce").to_numpy(dtype=float)
-    unit_column = _column(table, "measure_unit")
-    tp = parse_values(_column(table, "target"), _column(table, "direction"), unit_column)
+    # Text columns used more than once are normalised once, as categoricals (cheap to reuse).
+    unit_column = _text(table, "measure_unit")
+    level3 = _text(table, "level3")
+    tp = parse_values(_column(table, "target"), _text(table, "direction"), unit_column)
     ap = parse_values(_column(table, "actual"), None, unit_column)
 
     t_kind = tp["kind"].cat.codes.to_numpy()  # number, text, blank, not_applicable
@@ -222,7 +229,7 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     t_blank = (t_kind == 2) | (t_kind == 3)
     a_blank, a_na = a_kind == 2, a_kind == 3
     no_weight = np.isnan(weight) | (weight == 0)
-    unnamed = per_row(_column(table, "level3"), lambda v: normalise_word(v) is None, bool)
+    unnamed = level3.isna().to_numpy()
 
     # Evidence state, in order of precedence (rules.md §4.6).
     reason_rules = [
@@ -326,7 +333,7 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     score_lo = np.where(unknown_weight, np.nan, score_lo)
     score_hi = np.where(unknown_weight, np.nan, score_hi)
 
-    is_parent, counted = _leaves(table, weight, reported)
+    is_parent, counted = _leaves(table, level3.array, weight, reported)
 
     rule_direction = np.where(qualitative, QUALITATIVE, np.where(quantitative, direction, -1))
     kind_codes = np.where(quantitative, 0, np.where(qualitative, 1, 2))
@@ -358,10 +365,7 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
         "is_parent": is_parent,
         "counted": counted,
     }
-    out = table.copy(deep=False)
-    for name, values in added.items():
-        out[name] = values
-    return out
+    return table.assign(**added)
 
 
 def _same_category(first: pd.Categorical, second: pd.Categorical) -> np.ndarray:
@@ -382,7 +386,8 @@ def _round_rows(values: np.ndarray, mode: str) -> np.ndarray:
     return values
 
 
-def _leaves(table: pd.DataFrame, weight: np.ndarray, reported: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _leaves(table: pd.DataFrame, level3: pd.Categorical, weight: np.ndarray,
+            reported: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parent rows, and the rows that enter the total (rules.md §3.3).
 
     A parent (named in another row's ``parent``) whose children carry a weight or a score is not
@@ -393,7 +398,6 @@ def _leaves(table: pd.DataFrame, weight: np.ndarray, reported: np.ndarray) -> tu
     carries = ~np.isnan(weight) | ~np.isnan(reported)
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, bool)
-    level3 = recode(_column(table, "level3"), normalise_word)
     breakdown = per_row(level3, lambda v: v is not None and bool(_BREAKDOWN.match(v)), bool)
     if "parent" not in table.columns:
         return np.zeros(n, bool), ~(breakdown & ~carries)
