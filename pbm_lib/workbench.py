@@ -88,9 +88,12 @@ One UTF-8 YAML file per project, written by :func:`save`, read by :func:`read_re
     ``total_lo``, ``total_hi`` (the total interval, unrounded), ``total`` (the total rounded half-up
     to the scheme's ``total_decimals``, or null while it is an interval), ``grade`` (优/良/中/差,
     证据不足 or null), ``grade_status`` (:data:`pbm_lib.scoring.GRADE_STATUSES`), ``evidence_share``,
-    ``unscored`` (序号 of qualitative rows without a score), ``uncertainty`` (null, or the grade
-    probabilities from :mod:`pbm_lib.uncertainty`: ``probabilities`` {grade: p}, ``draws``, ``seed``
-    and ``method``), ``complete`` (bool), ``problems`` (list of Chinese messages).
+    ``unscored`` (序号 of qualitative rows without a score), ``uncertainty`` (the grade's Monte Carlo
+    by :func:`pbm_lib.uncertainty.grade_distribution` with its default perturbations: ``grade`` (most
+    probable label), ``probability``, ``probabilities`` {label: p} over 优/良/中/差/证据不足/无等级,
+    ``text`` ("良（概率 83%；优 15%）"), ``total_p5``, ``total_p95``, ``draws``, ``seed``, ``method``;
+    or ``{error: message}`` when it cannot be simulated; computed values rounded to 6 decimals),
+    ``complete`` (bool), ``problems`` (list of Chinese messages).
 
 Only ``format``, ``project.project_id``, ``scheme.id``, ``scheme.version``, ``budget.weight`` and
 ``indicators`` (with ``seq`` and ``weight`` per item) are required to load a file; everything under
@@ -529,13 +532,16 @@ class EvaluationState:
         result = self.result()
         return not result.unscored and result.is_point and not self.problems()
 
-    def uncertainty(self, draws: int = 2000, seed: int = 20251) -> dict[str, Any] | None:
-        """Grade probabilities of the current state, from :mod:`pbm_lib.uncertainty` (None if unavailable).
+    def uncertainty(self, draws: int = 5000, seed: int = 0) -> dict[str, Any] | None:
+        """Grade probabilities of the current state, from :func:`pbm_lib.uncertainty.grade_distribution`.
 
         Returns
         -------
         dict or None
-            ``probabilities`` ({grade: p}, summing to 1), ``draws``, ``seed``, ``method``.
+            ``grade`` (the most probable label) and its ``probability``, ``probabilities``
+            ({label: p} over the scheme's grades, 证据不足 and 无等级, summing to 1), ``text``
+            ("良（概率 83%；优 15%）"), ``total_p5``, ``total_p95``, ``draws``, ``seed``, ``method``;
+            ``{"error": message}`` when the rows cannot be simulated; None without the module.
         """
         key = f"uncertainty:{draws}:{seed}"
         if key not in self._cache:
@@ -709,13 +715,37 @@ def _scheme(scheme: Scheme | str | None, year: Any) -> Scheme:
 
 
 def _grade_uncertainty(state: EvaluationState, draws: int, seed: int) -> dict[str, Any] | None:
-    """Grade probabilities of the state's project; None while :mod:`pbm_lib.uncertainty` is absent."""
+    """Grade probabilities of the state's project by :func:`pbm_lib.uncertainty.grade_distribution`.
+
+    The Monte Carlo runs on exactly the rows :meth:`EvaluationState.scoring_input` gives the scoring
+    (the evaluator's weights, levels, scores and verified actuals), with the module's default
+    perturbations (toolkit policy, documented there). Returns None when the module is not installed,
+    and ``{"error": message}`` when it cannot simulate the rows (e.g. a weight of 0).
+    """
     try:
         from . import uncertainty
-    except ImportError:
+    except ImportError:  # pragma: no cover - the module ships with pbm
         return None
-    _ = uncertainty
-    return None
+    rows, budget = state.scoring_input()
+    try:
+        summary, _ = uncertainty.grade_distribution(
+            rows, budget if len(budget) else None, state.scheme, draws=draws, seed=seed
+        )
+    except PbmError as error:
+        return {"error": str(error)}
+    row = summary.iloc[0]
+    labels = uncertainty.grade_labels(state.scheme)
+    return {
+        "grade": str(row["grade"]),
+        "probability": float(row["probability"]),
+        "probabilities": {label: float(row[f"p_{label}"]) for label in labels},
+        "text": uncertainty.describe(summary, others=True),
+        "total_p5": _optional(row.get("total_p5")),
+        "total_p95": _optional(row.get("total_p95")),
+        "draws": int(draws),
+        "seed": int(seed),
+        "method": "pbm_lib.uncertainty.grade_distribution（默认参数）",
+    }
 
 
 # ---------------------------------------------------------------------------------------------
