@@ -52,7 +52,7 @@ ERROR, WARNING = "error", "warning"
 _TOTAL_ROW = re.compile(r"(资金总额|总额|合计|总计)")
 _SECTION = re.compile(r"^[一二三四五六七八九十]+[、.．]")
 _NUMBERED = re.compile(r"^(\d+[、.．)）]|[(（]\d+[)）])")
-_TEMPLATE = re.compile(r"^(指标\d*[:：]?|…+|\.{3,})$")
+_TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…．.]{2,}|…)$")
 _TEMPLATE_PROMPT = re.compile(r"(对照年度目标|说明相关任务|结合自评情况|\d+字以内)")
 _BUDGET_AS_INDICATOR = re.compile(r"(预算(资金)?执行率|资金执行率|预算完成率|支出进度)")
 _GRADE_WORDS = {"优秀": "优", "良好": "良", "中等": "中", "一般": "中", "较差": "差"}
@@ -676,7 +676,7 @@ def _check_indicator_rows(scored: pd.DataFrame, level1: pd.DataFrame, scheme: Sc
 def _template_notes(table: SelfEvaluationTable, notes: list[str]) -> None:
     """Template placeholders left in place (rules.md §5, defects without a flag code)."""
     for i, name in enumerate(table.indicators["level3"].tolist(), start=1):
-        text = normalise_word(name)
+        text = "".join(str(name).split()) if name is not None else ""  # raw: "……" must not normalise away
         if text and _TEMPLATE.match(text):
             notes.append(f"{_label('indicators', i, name)}：模板占位文字未替换")
     for key, label in (("expected", "预期目标"), ("achieved", "实际完成情况")):

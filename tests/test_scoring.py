@@ -369,7 +369,6 @@ def test_compare_evaluations():
         "优", "良", "中")
 
 
-@pytest.mark.skipif(not SAMPLE_WORKBOOK.exists(), reason="the bundled sample workbook is not in this tree")
 def test_whole_sample_year_scores():
     from pbm_lib.scoring import score_year
     from pbm_lib.workbook import read_year
