@@ -499,11 +499,11 @@ class EvaluationState:
         for block in levels.itertuples():
             if block.level1 and block.level1 not in known:
                 names = "、".join(x.name for x in scheme.level1)
-                found.append(f"一级指标「{block.level1}」不是方案「{scheme.title}」的一级指标（{names}）")
+                found.append(f"一级指标「{block.level1}」不是方案 {scheme.ref} 的一级指标（{names}）")
             expected = block.scheme_weight
             if not pd.isna(expected) and abs(float(block.weight) - float(expected)) > tolerance:
                 found.append(
-                    f"一级指标「{block.level1}」分值合计 {_num(block.weight)}，方案「{scheme.title}」规定 {_num(expected)}"
+                    f"一级指标「{block.level1}」分值合计 {_num(block.weight)}，方案 {scheme.ref} 规定 {_num(expected)}"
                 )
         indicator_weight = float(levels["weight"].sum()) if len(levels) else 0.0
         total = indicator_weight + self.budget_weight
@@ -516,7 +516,7 @@ class EvaluationState:
         for seq in self.qualitative_seqs:
             entry = self.entries[seq]
             if entry.level is not None and entry.level not in scheme.qualitative.bands:
-                found.append(f"指标{self.label(seq)}的达成等级「{entry.level}」不在方案「{scheme.title}」中")
+                found.append(f"指标{self.label(seq)}的达成等级「{entry.level}」不在方案 {scheme.ref} 中")
             elif entry.level is not None and entry.score is not None:
                 to_check.append(entry)
         checks = _band_errors(scheme, [(e.weight, e.level, e.score) for e in to_check])
