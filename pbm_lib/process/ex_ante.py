@@ -227,12 +227,13 @@ def unit_cost_evidence(alternatives: pd.DataFrame, scheme: Scheme) -> pd.DataFra
     out["efficiency"] = safe_ratio(out["best_unit_cost"], out["unit_cost"])
     # Frontier status of the proposal: one small frontier per project (a handful of options each).
     status = {}
+    proposals = dict(zip(out["project_id"], out["proposal"], strict=True))
     for pid, options in alt.groupby("project_id", sort=False):
         valid = options[np.isfinite(options["cost"]) & np.isfinite(options["effect"])]
         if len(valid) < 2:
             continue
         frontier = icer_frontier(valid.rename(columns={"alternative": "name"}))
-        chosen = out.loc[out["project_id"] == pid, "proposal"].iloc[0]
+        chosen = proposals[pid]
         found = frontier.loc[frontier["name"] == chosen, "status"]
         if len(found):
             status[pid] = found.iloc[0]
@@ -244,12 +245,33 @@ def unit_cost_evidence(alternatives: pd.DataFrame, scheme: Scheme) -> pd.DataFra
     return out[columns]
 
 
+def coverage(projects: pd.DataFrame, ex_ante: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Which projects need an ex-ante assessment (``required_when``: 新增 and 重大) and which have one.
+
+    Returns
+    -------
+    DataFrame
+        One row per project of ``projects``: ``project_id``, ``required``, ``assessed`` (some expert
+        rating in the 事前评估 sheet).
+    """
+    s = sections.get(scheme, "ex_ante")
+    required = np.ones(len(projects), dtype=bool)
+    for column, wanted in s["required_when"].items():
+        required &= (projects[column].astype(object) == wanted).to_numpy()
+    out = projects[["project_id"]].copy()
+    out["required"] = required
+    out["assessed"] = out["project_id"].isin(set(ex_ante["project_id"])).to_numpy()
+    return out.reset_index(drop=True)
+
+
 def assess(
     projects: pd.DataFrame,
     ex_ante: pd.DataFrame,
     scheme: Scheme,
     cash_flows: pd.DataFrame | None = None,
     alternatives: pd.DataFrame | None = None,
+    *,
+    economy: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     r"""Score, conclusion and flags of every project that needs or has an ex-ante assessment.
 
@@ -273,6 +295,9 @@ def assess(
     scheme : Scheme
     cash_flows, alternatives : DataFrame, optional
         The 成本效益 and 备选方案 sheets.
+    economy : tuple of DataFrame, optional
+        :func:`cost_benefit` and :func:`unit_cost_evidence` already computed from those sheets (then
+        ``cash_flows`` and ``alternatives`` are not read).
 
     Returns
     -------
@@ -285,14 +310,11 @@ def assess(
         ``outlier_experts`` (names, 、-joined), ``flag``.
     """
     s = sections.get(scheme, "ex_ante")
-    required = np.ones(len(projects), dtype=bool)
-    for column, wanted in s["required_when"].items():
-        required &= (projects[column].astype(object) == wanted).to_numpy()
-    base = projects[["project_id", "project_name", "unit_id"]].copy()
-    base["required"] = required
+    base = projects[["project_id", "project_name", "unit_id"]].reset_index(drop=True)
+    covered = coverage(projects, ex_ante, scheme)
+    base["required"] = covered["required"].to_numpy()
+    base["assessed"] = covered["assessed"].to_numpy()
     dims = dimension_scores(ex_ante, scheme)
-    assessed_ids = set(dims["project_id"])
-    base["assessed"] = base["project_id"].isin(assessed_ids).to_numpy()
     base = base[base["required"] | base["assessed"]].reset_index(drop=True)
 
     wide = dims.pivot(index="project_id", columns="dimension", values="score")
@@ -308,8 +330,10 @@ def assess(
     out = out.merge(dispersed.reset_index(), on="project_id", how="left")
     out["outlier_experts"] = out["project_id"].map(outliers).astype(object)
 
-    cba = cost_benefit(cash_flows, scheme)
-    uc = unit_cost_evidence(alternatives, scheme)
+    if economy is not None:
+        cba, uc = economy
+    else:
+        cba, uc = cost_benefit(cash_flows, scheme), unit_cost_evidence(alternatives, scheme)
     out = out.merge(cba[["project_id", "npv", "bcr", "bcr_points"]], on="project_id", how="left")
     out = out.merge(
         uc[["project_id", "efficiency", "frontier_status", "unit_cost_points"]], on="project_id", how="left"
@@ -376,12 +400,12 @@ def run(year: Any, scheme: Scheme) -> dict[str, pd.DataFrame]:
     :func:`cost_benefit` and :func:`unit_cost_evidence` on the year's sheets.
     """
     ex = table(year, "ex_ante")
-    flows = table(year, "cash_flows")
-    alts = table(year, "alternatives")
+    cba = cost_benefit(table(year, "cash_flows"), scheme)
+    uc = unit_cost_evidence(table(year, "alternatives"), scheme)
     return {
         "experts": expert_scores(ex, scheme),
         "dimensions": dimension_scores(ex, scheme),
-        "cost_benefit": cost_benefit(flows, scheme),
-        "unit_costs": unit_cost_evidence(alts, scheme),
-        "projects": assess(table(year, "projects"), ex, scheme, flows, alts),
+        "cost_benefit": cba,
+        "unit_costs": uc,
+        "projects": assess(table(year, "projects"), ex, scheme, economy=(cba, uc)),
     }

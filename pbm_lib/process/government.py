@@ -246,7 +246,7 @@ def year_stages(year: Any, scheme: Scheme, scores: pd.DataFrame | None = None) -
         table(year, "indicators"), table(year, "progress"), scheme, fiscal_year
     )
     monitored = monitoring.project_lights(execution, lights, scheme)
-    assessed = ex_ante.assess(projects, table(year, "ex_ante"), scheme)
+    assessed = ex_ante.coverage(projects, table(year, "ex_ante"), scheme)
     return stage_flags(projects, review, monitored, scores, assessed)
 
 

@@ -126,10 +126,12 @@ def _lights_of_scored(
     equal = direction == "equal"
     qualitative = direction == "qualitative"
     percent = scored["target_unit"].astype(object).to_numpy() == "%"
-    keyword = np.zeros(len(scored), dtype=bool)
-    text = names.astype(object).where(names.notna(), "").astype(str)
+    codes, names_unique = pd.factorize(names.astype(object).where(names.notna(), "").astype(str))
+    words = pd.Series(names_unique, dtype=object).astype(str)
+    hit = np.zeros(len(words), dtype=bool)
     for word in s["cumulative"]["rate_keywords"]:
-        keyword |= text.str.contains(word, regex=False).to_numpy()
+        hit |= words.str.contains(word, regex=False).to_numpy()
+    keyword = hit[codes] if len(codes) else np.zeros(0, dtype=bool)
     cumulative = positive & (bool(s["cumulative"]["rates"]) | ~percent | keyword)
     kind = np.select([cumulative, positive | equal, reverse, qualitative], list(KINDS[:4]), "none")
     with np.errstate(divide="ignore", invalid="ignore"):
