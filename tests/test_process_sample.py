@@ -121,3 +121,13 @@ def test_city_level_covers_the_four_budgets_and_every_stage(out):
     assert managed.loc["ex_ante", "money_share"] < 1  # one new major project lacks its assessment
     special = out["government"]["special_categories"]
     assert (special.set_index("special_category").drop(index="无")["n_projects"] > 0).all()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_runs_alone_and_agrees_with_run_all(stage, year, out):
+    import importlib
+
+    alone = importlib.import_module(f"pbm_lib.process.{stage}").run(year, SCHEME)
+    assert set(alone) == set(out[stage])
+    for name, frame in alone.items():
+        pd.testing.assert_frame_equal(frame, out[stage][name], check_dtype=False, obj=f"{stage}.{name}")

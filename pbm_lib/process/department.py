@@ -58,9 +58,9 @@ def score_department_targets(department_targets: pd.DataFrame, scheme: Scheme) -
 def framework_scores(department_targets: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     r"""Whole-department framework score per unit, as an interval, with its dimensions and grade.
 
-    :math:`F = 100 \cdot [\sum lo, \sum hi] / W \cdot (W_{\text{total}} / 100)` where ``lo``, ``hi`` are the
-    rows' contributions (a rule score, a qualitative band, or ``[0, w]`` without evidence; rules.md
-    §4.6) and :math:`W` the rows' weight total; when :math:`W` equals ``department.total`` this is
+    :math:`F = [\sum lo, \sum hi] \cdot T / W`, where ``lo``, ``hi`` are the rows' contributions (a rule
+    score, a qualitative band, or ``[0, w]`` without evidence; rules.md §4.6), :math:`W` the rows'
+    weight total and :math:`T` = ``department.total`` (100): when the weights total :math:`T` this is
     simply :math:`[\sum lo, \sum hi]`. Graded with the scheme's bands (证据不足 when the interval
     straddles a boundary).
 
