@@ -74,3 +74,12 @@ def test_a_project_without_targets_lowers_the_managed_share(tmp_path):
     managed = government.run(make_year(tmp_path, tables), SCHEME)["managed"].set_index("stage")
     assert managed.loc["targets", "money_share"] == pytest.approx((520 + 1000) / 1680)
     assert managed.loc["targets", "n_projects"] == 2
+
+
+def test_grade_distribution_follows_the_scheme_score_priority(tmp_path):
+    path = tmp_path / "city.yaml"
+    path.write_text(
+        "id: city\nextends: cz2020-10-self\nresults:\n  score_priority: [self]\n", encoding="utf-8"
+    )
+    grades = government.run(make_year(tmp_path), load_scheme(path))["grades"].set_index("grade")
+    assert grades["n_projects"].to_dict() == {"优": 3, "良": 0, "中": 0, "差": 0, "证据不足": 0, "未评价": 0}
