@@ -96,7 +96,8 @@ One UTF-8 YAML file per project, written by :func:`save`, read by :func:`read_re
     ``complete`` (bool), ``problems`` (list of Chinese messages).
 
 Only ``format``, ``project.project_id``, ``scheme.id``, ``scheme.version``, ``budget.weight`` and
-``indicators`` (with ``seq`` and ``weight`` per item) are required to load a file; everything under
+``indicators`` (with ``seq`` and ``weight`` per item; ``weight`` null only where the data has no
+分值) are required to load a file; everything under
 ``result`` is a record of what the evaluator saw and is recomputed on loading (a difference is
 reported as a warning).
 
@@ -257,7 +258,9 @@ class EvaluationState:
         self.budget_row = year.project_budget().query("project_id == @project_id").reset_index(drop=True)
         self.scheme = scheme
         self.entries: dict[int, Entry] = {
-            int(r.seq): Entry(int(r.seq), _float(r.weight, 0.0)) for r in self.rows.itertuples()
+            # 分值 is a required column, so NaN only comes from hand-made tables: kept as unknown.
+            int(r.seq): Entry(int(r.seq), _float(r.weight, math.nan))
+            for r in self.rows.itertuples()
         }
         self.budget_weight = float(scheme.budget.weight or 0.0)
         self.evaluator = evaluator
@@ -390,7 +393,6 @@ class EvaluationState:
     def set_note(self, seq: int, note: str | None) -> None:
         """Set a row's note (评价说明)."""
         self._entry(seq).note = "" if note is None else str(note)
-        self._cache.pop("record", None)
 
     def set_verified_actual(self, seq: int, actual: str | None) -> None:
         """Set a quantitative row's verified actual (核实完成值), written as in the sheet (``96.5%``)."""
@@ -859,7 +861,8 @@ def save(state: EvaluationState, path: str | Path) -> SavedFile:
     and renamed over ``path``; if anything fails, ``path`` is left as it was and the temporary file
     is removed. If ``path`` exists, it is first copied to ``<dir>/history/<stem>.v<N>.yaml`` (N one
     more than the highest there). The revision is one more than the existing file's (or the
-    state's). On success ``state.revision`` is updated.
+    state's). On success ``state.revision`` is updated. An existing readable file of another
+    project is never replaced (:class:`EvaluationFileError`).
 
     Parameters
     ----------
@@ -875,9 +878,16 @@ def save(state: EvaluationState, path: str | Path) -> SavedFile:
     revision = state.revision
     if path.exists():
         try:
-            revision = max(revision, int(read_record(path).get("revision", 0)))
+            existing = read_record(path)
         except EvaluationFileError:
-            pass  # a damaged previous file is still kept in history, and replaced
+            existing = None  # a damaged previous file is still kept in history, and replaced
+        if existing is not None:
+            other = str(existing["project"]["project_id"])
+            if other != state.project_id:
+                raise EvaluationFileError(
+                    f"{path}: 该文件是项目「{other}」的评价，不能用项目「{state.project_id}」的评价覆盖；请换一个文件名"
+                )
+            revision = max(revision, int(existing.get("revision", 0)))
     record = to_record(state, revision=revision + 1)
     previous = None
     with atomic_path(path) as temp:
@@ -990,7 +1000,8 @@ def read_record(path: str | Path) -> dict[str, Any]:
         if seq in seen:
             fail(f"{key}.seq", f"指标序号 {seq} 重复")
         seen.add(seq)
-        _number(item.get("weight"), f"{key}.weight", fail)
+        if item.get("weight") is not None:  # null: a weight unknown in the data
+            _number(item.get("weight"), f"{key}.weight", fail)
         if item.get("score") is not None:
             _number(item.get("score"), f"{key}.score", fail, minimum=None)
         for name in ("level", "verified_actual", "note", "level3"):
@@ -1096,8 +1107,15 @@ def load(
                 f"{where} · indicators: 序号 {seq} 在文件中是「{recorded_name}」，在数据中是「{names[seq]}」"
             )
     for seq, item in items.items():
+        qualitative = state.is_qualitative(seq)
+        if not qualitative and (item.get("level") is not None or item.get("score") is not None):
+            raise EvaluationFileError(
+                f"{where} · indicators: 序号 {seq} 是定量指标，文件中却有达成等级或得分"
+            )
+        if qualitative and item.get("verified_actual") is not None:
+            raise EvaluationFileError(f"{where} · indicators: 序号 {seq} 是定性指标，文件中却有核实完成值")
         entry = state.entries[seq]
-        entry.weight = float(item["weight"])
+        entry.weight = _float(item.get("weight"), math.nan)
         entry.level = _text(item.get("level"))
         entry.score = None if item.get("score") is None else float(item["score"])
         entry.verified_actual = _text(item.get("verified_actual"))
@@ -1129,9 +1147,9 @@ def _record_scheme(record: Mapping[str, Any], where: str) -> Scheme:
     info = record["scheme"]
     ref = f"{info['id']}@{info['version']}"
     file = info.get("file")
-    shipped = file is None or Path(file).resolve().parent == PROFILES.resolve()
+    own_file = file is not None and Path(file).is_file() and Path(file).resolve().parent != PROFILES.resolve()
     try:
-        scheme = load_scheme(ref) if shipped else load_scheme(Path(file))
+        scheme = load_scheme(Path(file)) if own_file else load_scheme(ref)
     except PbmError as error:
         raise EvaluationFileError(f"{where} · scheme: 无法载入评价所用方案「{ref}」（{error}）") from None
     if scheme.version != info["version"] or scheme.id != info["id"]:
@@ -1184,7 +1202,7 @@ def evaluation_files(paths_or_dir: str | Path | Iterable[str | Path]) -> list[Pa
 
 
 def third_party_scores(
-    paths_or_dir: str | Path | Iterable[str | Path], *, include_incomplete: bool = False
+    paths_or_dir: str | Path | Iterable[str | Path], *, include_incomplete: bool = False, year: Any = None
 ) -> pd.DataFrame:
     """The third-party evaluations (第三方评价) saved by the workbench, one row per project.
 
@@ -1201,6 +1219,9 @@ def third_party_scores(
         Also return evaluations that are not complete (:attr:`EvaluationState.complete`), with the
         recorded total (null while an interval). By default they are left out with an
         :class:`EvaluationFileWarning` naming the file.
+    year : YearData, optional
+        The year the batch runs on: an evaluation saved against data with another SHA-256, or of a
+        project not in this year, gives an :class:`EvaluationFileWarning` (it is still returned).
 
     Returns
     -------
@@ -1235,6 +1256,18 @@ def third_party_scores(
                 stacklevel=2,
             )
             continue
+        if year is not None:
+            recorded_sha = (record.get("data") or {}).get("sha256")
+            if recorded_sha != year.sha256:
+                warnings.warn(
+                    f"{path}: 项目「{project_id}」的第三方评价保存时所用数据与本次数据（SHA-256）不同，请核对",
+                    EvaluationFileWarning,
+                    stacklevel=2,
+                )
+            if not (year.projects["project_id"] == project_id).any():
+                warnings.warn(
+                    f"{path}: 本年度数据中没有项目「{project_id}」", EvaluationFileWarning, stacklevel=2
+                )
         evaluator = record.get("evaluator") or {}
         name = _text(evaluator.get("name")) or ""
         organisation = _text(evaluator.get("organisation")) or ""

@@ -380,9 +380,11 @@ class Workbench:
     def _sync_qualitative(self, row: _Row) -> None:
         state = self.state
         entry = state.entries[row.seq]
-        row.level.options = [(_NO_LEVEL, None), *[(x, x) for x in state.levels]]
+        options = [(_NO_LEVEL, None), *[(x, x) for x in state.levels]]
         if entry.level is not None and entry.level not in state.levels:
-            row.level.options = [*row.level.options, (f"{entry.level}（方案无此等级）", entry.level)]
+            options.append((f"{entry.level}（方案无此等级）", entry.level))
+        if list(row.level.options) != options:  # resetting options resets the value: only on change
+            row.level.options = options
         row.level.value = entry.level
         if entry.level is None or entry.level not in state.levels:
             row.score.disabled = True

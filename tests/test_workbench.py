@@ -419,6 +419,27 @@ def test_mismatched_files(year, tmp_path):
         load(path, year)
 
 
+def test_save_never_replaces_another_projects_file(year, tmp_path):
+    path = save(scored_state(year), tmp_path / "shared.yaml").path
+    before = path.read_bytes()
+    with pytest.raises(
+        EvaluationFileError, match="该文件是项目「101-001」的评价，不能用项目「101-002」的评价覆盖"
+    ):
+        save(EvaluationState.new(year, ONE_QUAL), path)
+    assert path.read_bytes() == before and workbench.history(path) == []
+
+
+def test_entries_on_the_wrong_kind_of_row_are_refused(year, tmp_path):
+    path = save(scored_state(year), tmp_path / "e.yaml").path
+    edited(path, lambda d: d["indicators"][0].update(level="达成", score=15))
+    with pytest.raises(EvaluationFileError, match="序号 1 是定量指标"):
+        load(path, year)
+    path = save(scored_state(year), tmp_path / "f.yaml").path
+    edited(path, lambda d: d["indicators"][5].update(verified_actual="达成"))
+    with pytest.raises(EvaluationFileError, match="序号 6 是定性指标"):
+        load(path, year)
+
+
 def test_different_data_hash_is_a_warning(year, tmp_path):
     path = save(scored_state(year), tmp_path / "e.yaml").path
     edited(path, lambda d: d["data"].update(sha256="0" * 64))
@@ -474,6 +495,16 @@ def test_third_party_scores_for_the_batch(year, tmp_path):
     assert (
         long.set_index(["project_id", "seq"]).loc[("101-001", 6), "note"] == "抽查 12 所学校，营养餐记录完整"
     )
+
+
+def test_third_party_scores_warns_about_other_data(year, tmp_path):
+    path = save(scored_state(year), tmp_path / "e.yaml").path
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(third_party_scores(path, year=year)) == 1
+    edited(path, lambda d: d["data"].update(sha256="f" * 64))
+    with pytest.warns(EvaluationFileWarning, match="保存时所用数据与本次数据（SHA-256）不同"):
+        assert len(third_party_scores(path, year=year)) == 1
 
 
 def test_two_files_for_one_project_are_an_error(year, tmp_path):
