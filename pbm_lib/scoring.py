@@ -22,6 +22,7 @@ import pandas as pd
 from .errors import PbmError
 from .indicators import (
     DIRECTIONS,
+    UNIT_STATUSES,
     align_units,
     factorize,
     map_levels,
@@ -214,121 +215,44 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     qualitative = (direction == QUALITATIVE) | ((direction < 0) & (t_kind == 1))
     quantitative = (direction >= 0) & ~qualitative
     reverse_dir = (direction == REVERSE) | (direction == REVERSE_STRICT)
-
     aligned = align_units(tp["value"].to_numpy(), tp["unit"].array, ap["value"].to_numpy(), ap["unit"].array,
                           reverse_dir)
     t = aligned["target_value"].to_numpy()
     a = aligned["actual_value"].to_numpy()
-    unit_status = aligned["unit_status"].cat.codes.to_numpy()  # 5 mismatch, 6 ambiguous
+    unit_status = aligned["unit_status"].cat.codes.to_numpy()
 
     levels = scheme.qualitative.levels
     level = map_levels(ap["text"].array, scheme.qualitative.synonyms, levels)
     level_codes = level.codes
     same_text = _same_category(tp["text"].array, ap["text"].array)
-    claim = ap["claim"].to_numpy()
     t_blank = (t_kind == 2) | (t_kind == 3)
-    a_blank, a_na = a_kind == 2, a_kind == 3
     no_weight = np.isnan(weight) | (weight == 0)
     unnamed = level3.isna().to_numpy()
 
-    # Evidence state, in order of precedence (rules.md §4.6).
-    reason_rules = [
-        (a_na, "na_marker", "not_applicable"),
-        (t_blank & a_blank & no_weight & unnamed & np.isnan(reported), "empty_row", "not_applicable"),
-        (a_blank, "no_actual", "missing"),
-        (claim, "operator_in_actual", "claimed"),
-        (qualitative & same_text & (level_codes < 0), "copies_target", "claimed"),
-        (t_blank, "no_target", "unparseable"),
-        (quantitative & (t_kind != 0), "no_numeric_target", "unparseable"),
-        (quantitative & (a_kind == 1), "non_numeric_actual", "unparseable"),
-        (quantitative & (unit_status == 5), "unit_mismatch", "unparseable"),
-        (quantitative & (unit_status == 6), "unit_ambiguous", "unparseable"),
-        (qualitative & (a_kind == 0) & (level_codes < 0), "numeric_actual", "unparseable"),
-        (qualitative & (level_codes < 0), "unmapped_level", "unparseable"),
-    ]
-    reason_code = np.select([m for m, _, _ in reason_rules], list(range(len(reason_rules))), default=-1)
-    state_of_rule = np.asarray([STATES.index(s) for _, _, s in reason_rules] + [STATES.index("measured")])
-    state = state_of_rule[reason_code]  # -1 picks "measured"
-    reason_index = np.asarray([REASONS.index(r) for _, r, _ in reason_rules] + [-1])[reason_code]
+    state, reason_index = _evidence_state(
+        a_na=a_kind == 3, a_blank=a_kind == 2, t_kind=t_kind, a_kind=a_kind,
+        empty=t_blank & (a_kind == 2) & no_weight & unnamed & np.isnan(reported),
+        claim=ap["claim"].to_numpy(), copies=qualitative & same_text & (level_codes < 0),
+        quantitative=quantitative, qualitative=qualitative, unit_status=unit_status, level_codes=level_codes)
     measured = state == 0
     quant_measured = measured & quantitative
     qual_measured = measured & qualitative
 
-    # Quantitative rule (share of the weight), rules.md §3.4.
-    positive_like = (direction == POSITIVE) | (direction == POSITIVE_STRICT) | (
-        (direction == EQUAL) & (rules.equal == "one_sided"))
-    two_sided = (direction == EQUAL) & (rules.equal == "two_sided")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(t != 0, a / t, np.nan)
-        zero_reverse = (t == 0) & (reverse_dir | (direction == EQUAL))
-        met = np.select(
-            [zero_reverse, direction == POSITIVE_STRICT, direction == REVERSE_STRICT, reverse_dir, two_sided],
-            [a <= 0, a > t, a < t, a <= t, np.isclose(a, t, rtol=1e-12, atol=1e-12)],
-            default=a >= t,
-        )
-        share_positive = np.where(a >= t, 1.0, np.maximum(a, 0.0) / t)
-        share_two_sided = np.maximum(0.0, 1.0 - np.abs(a - t) / t)
-        if rules.reverse == "linear_2t":
-            over = np.maximum(0.0, 2.0 - a / t)
-        else:
-            over = t / a
-        share_reverse = np.where(a <= t, 1.0, over)
-        share = np.select([positive_like, two_sided, reverse_dir], [share_positive, share_two_sided, share_reverse],
-                          default=np.nan)
-        share = np.where(zero_reverse, (a <= 0).astype(float), share)
-        zero_positive = (t == 0) & ~zero_reverse
-        zero_share = (a >= 0).astype(float) if rules.zero_target == "full_with_note" else np.full(n, np.nan)
-        share = np.where(zero_positive, zero_share, share)
-
-        negative = quant_measured & (t < 0)
-        if negative.any():
-            if rules.negative_target is None:
-                raise SchemeError(
-                    f"方案「{scheme.ref}」未配置负数目标的计分规则（scoring.negative_target），"
-                    f"而有 {int(negative.sum())} 个指标的目标值为负数 / negative targets need a rule")
-            if rules.negative_target == "pass_fail":
-                negative_share = met.astype(float)
-            else:
-                excess = np.where(reverse_dir, np.maximum(0.0, a - t), np.maximum(0.0, t - a))
-                negative_share = np.maximum(0.0, weight - rules.deduction_per_unit * excess) / weight
-            share = np.where(t < 0, negative_share, share)
-
-        policy = rules.over_achievement
-        over_achieved = quant_measured & (positive_like | (direction == EQUAL)) & (
-            ((t > 0) & (ratio >= policy.threshold - 1e-12)) | ((t == 0) & (a >= policy.zero_target_threshold)))
-        if policy.policy == "deduct":
-            deducted = np.maximum(0.0, 1.0 - policy.deduction_k * (ratio - policy.threshold))
-            share = np.where(over_achieved & (t > 0), np.minimum(share, deducted), share)
-
-    rule_quant = _round_rows(weight * share, rules.row_rounding)
-
-    # Qualitative bands, rules.md §3.5.
-    band_lo_share = np.asarray([scheme.qualitative.bands[x][0] for x in levels] + [np.nan])[level_codes]
-    band_hi_share = np.asarray([scheme.qualitative.bands[x][1] for x in levels] + [np.nan])[level_codes]
-    band_lo, band_hi = weight * band_lo_share, weight * band_hi_share
-    top = band_hi_share >= 1.0
-    eps = 1e-9
+    q = _quantitative(t, a, direction, weight, quant_measured, scheme)
+    rule_quant = np.minimum(_round_rows(weight * q["share"], rules.row_rounding), weight)
+    b = _qualitative(level_codes, weight, reported, scheme)
     has_reported = ~np.isnan(reported)
-    inside = (reported >= band_lo - eps) & ((reported < band_hi - eps) | (top & (reported <= band_hi + eps)))
-    clamped = np.clip(reported, band_lo, band_hi)
-    rule_qual = np.where(inside, reported, clamped)
-    qual_met = level_codes == (levels.index("达成") if "达成" in levels else 0)
-
-    rule_score = np.where(quant_measured, rule_quant, np.where(qual_measured & has_reported, rule_qual, np.nan))
-    met_all = np.where(quant_measured, met, np.where(qual_measured, qual_met, False))
+    rule_score = np.where(quant_measured, rule_quant, np.where(qual_measured & has_reported, b["rule"], np.nan))
+    met_all = np.where(quant_measured, q["met"], np.where(qual_measured, b["met"], False))
     met_known = quant_measured | qual_measured
 
     # Contribution to the total interval, rules.md §4.6.
     not_applicable = state == STATES.index("not_applicable")
     empty = not_applicable & no_weight
     rescaled = not_applicable & rules.rescale_not_applicable
-    no_evidence_lo, no_evidence_hi = np.zeros(n), np.where(np.isnan(weight), np.nan, weight)
-    score_lo = np.select(
-        [empty | rescaled, quant_measured & ~np.isnan(rule_quant), qual_measured & has_reported, qual_measured],
-        [np.zeros(n), rule_quant, rule_qual, band_lo], default=no_evidence_lo)
-    score_hi = np.select(
-        [empty | rescaled, quant_measured & ~np.isnan(rule_quant), qual_measured & has_reported, qual_measured],
-        [np.zeros(n), rule_quant, rule_qual, band_hi], default=no_evidence_hi)
+    cases = [empty | rescaled, quant_measured & ~np.isnan(rule_quant), qual_measured & has_reported, qual_measured]
+    score_lo = np.select(cases, [np.zeros(n), rule_quant, b["rule"], b["lo"]], default=0.0)
+    score_hi = np.select(cases, [np.zeros(n), rule_quant, b["rule"], b["hi"]], default=weight)
     unknown_weight = np.isnan(weight) & ~empty
     score_lo = np.where(unknown_weight, np.nan, score_lo)
     score_hi = np.where(unknown_weight, np.nan, score_hi)
@@ -349,15 +273,15 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
         "state": pd.Categorical.from_codes(state, categories=list(STATES)),
         "reason": pd.Categorical.from_codes(reason_index, categories=list(REASONS)),
         "met": pd.arrays.BooleanArray(met_all.astype(bool), ~met_known),
-        "ratio": np.where(quant_measured, ratio, np.nan),
+        "ratio": np.where(quant_measured, q["ratio"], np.nan),
         "rule_score": rule_score,
-        "band_lo": np.where(qual_measured, band_lo, np.nan),
-        "band_hi": np.where(qual_measured, band_hi, np.nan),
-        "band_ok": pd.arrays.BooleanArray(inside.astype(bool), ~(qual_measured & has_reported)),
+        "band_lo": np.where(qual_measured, b["lo"], np.nan),
+        "band_hi": np.where(qual_measured, b["hi"], np.nan),
+        "band_ok": pd.arrays.BooleanArray(b["inside"].astype(bool), ~(qual_measured & has_reported)),
         "score_lo": score_lo,
         "score_hi": score_hi,
-        "over_achieved": over_achieved,
-        "zero_target": quant_measured & zero_positive,
+        "over_achieved": q["over_achieved"],
+        "zero_target": quant_measured & q["zero_positive"],
         "has_actual": (a_kind == 0) | (a_kind == 1),
         "has_target": (t_kind == 0) | (t_kind == 1),
         "has_note": _present(_column(table, "deviation_note")),
@@ -366,6 +290,109 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
         "counted": counted,
     }
     return table.assign(**added)
+
+
+def _evidence_state(*, a_na, a_blank, t_kind, a_kind, empty, claim, copies, quantitative, qualitative,
+                    unit_status, level_codes) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence state (:data:`STATES` codes) and reason (:data:`REASONS` codes, -1 for none) per row.
+
+    The first matching rule wins (rules.md §4.6): not applicable ("/", empty placeholder rows), missing
+    (no actual), claimed (an operator in the actual, or a descriptive target copied word for word),
+    unparseable (no target, words where a number is needed or the reverse, units that cannot be
+    reconciled, text that maps to no level), else measured. ``t_kind``/``a_kind`` are codes of
+    :data:`pbm_lib.indicators.KINDS`; ``unit_status`` codes of :data:`~pbm_lib.indicators.UNIT_STATUSES`.
+    """
+    t_blank = (t_kind == 2) | (t_kind == 3)
+    rules = [
+        (a_na, "na_marker", "not_applicable"),
+        (empty, "empty_row", "not_applicable"),
+        (a_blank, "no_actual", "missing"),
+        (claim, "operator_in_actual", "claimed"),
+        (copies, "copies_target", "claimed"),
+        (t_blank, "no_target", "unparseable"),
+        (quantitative & (t_kind != 0), "no_numeric_target", "unparseable"),
+        (quantitative & (a_kind == 1), "non_numeric_actual", "unparseable"),
+        (quantitative & (unit_status == UNIT_STATUSES.index("mismatch")), "unit_mismatch", "unparseable"),
+        (quantitative & (unit_status == UNIT_STATUSES.index("ambiguous")), "unit_ambiguous", "unparseable"),
+        (qualitative & (a_kind == 0) & (level_codes < 0), "numeric_actual", "unparseable"),
+        (qualitative & (level_codes < 0), "unmapped_level", "unparseable"),
+    ]
+    which = np.select([mask for mask, _, _ in rules], list(range(len(rules))), default=-1)
+    state = np.asarray([STATES.index(s) for _, _, s in rules] + [STATES.index("measured")])[which]
+    reason = np.asarray([REASONS.index(r) for _, r, _ in rules] + [-1])[which]
+    return state, reason
+
+
+def _quantitative(t: np.ndarray, a: np.ndarray, direction: np.ndarray, weight: np.ndarray,
+                  measured: np.ndarray, scheme: Scheme) -> dict[str, np.ndarray]:
+    """Share of the weight, *met*, a/t and over-achievement of quantitative rows (rules.md §3.4, §3.6).
+
+    See :func:`score_indicators` for the formulas. Returns ``share`` (0–1, NaN where no rule
+    applies), ``met``, ``ratio``, ``over_achieved`` and ``zero_positive`` (a ``≥ 0`` target).
+    """
+    rules = scheme.rules
+    reverse = (direction == REVERSE) | (direction == REVERSE_STRICT)
+    positive_like = (direction == POSITIVE) | (direction == POSITIVE_STRICT) | (
+        (direction == EQUAL) & (rules.equal == "one_sided"))
+    two_sided = (direction == EQUAL) & (rules.equal == "two_sided")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(t != 0, a / t, np.nan)
+        zero_reverse = (t == 0) & (reverse | (direction == EQUAL))
+        zero_positive = (t == 0) & ~zero_reverse
+        met = np.select(
+            [zero_reverse, direction == POSITIVE_STRICT, direction == REVERSE_STRICT, reverse, two_sided],
+            [a <= 0, a > t, a < t, a <= t, np.isclose(a, t, rtol=1e-12, atol=1e-12)],
+            default=a >= t,
+        )
+        above = np.maximum(0.0, 2.0 - a / t) if rules.reverse == "linear_2t" else t / a
+        share = np.select(
+            [zero_reverse, zero_positive, positive_like, two_sided, reverse],
+            [(a <= 0).astype(float),
+             (a >= 0).astype(float) if rules.zero_target == "full_with_note" else np.full(len(t), np.nan),
+             np.where(a >= t, 1.0, np.maximum(a, 0.0) / t),
+             np.maximum(0.0, 1.0 - np.abs(a - t) / t),
+             np.where(a <= t, 1.0, above)],
+            default=np.nan,
+        )
+        negative = measured & (t < 0)
+        if negative.any():
+            if rules.negative_target is None:
+                raise SchemeError(
+                    f"方案「{scheme.ref}」未配置负数目标的计分规则（scoring.negative_target），"
+                    f"而有 {int(negative.sum())} 个指标的目标值为负数 / negative targets need a rule")
+            if rules.negative_target == "pass_fail":
+                negative_share = met.astype(float)
+            else:
+                excess = np.where(reverse, np.maximum(0.0, a - t), np.maximum(0.0, t - a))
+                negative_share = np.maximum(0.0, weight - rules.deduction_per_unit * excess) / weight
+            share = np.where(t < 0, negative_share, share)
+        policy = rules.over_achievement
+        over_achieved = measured & (positive_like | (direction == EQUAL)) & (
+            ((t > 0) & (ratio >= policy.threshold - 1e-12)) | ((t == 0) & (a >= policy.zero_target_threshold)))
+        if policy.policy == "deduct":
+            deducted = np.maximum(0.0, 1.0 - policy.deduction_k * (ratio - policy.threshold))
+            share = np.where(over_achieved & (t > 0), np.minimum(share, deducted), share)
+    return {"share": share, "met": met, "ratio": ratio, "over_achieved": over_achieved,
+            "zero_positive": zero_positive}
+
+
+def _qualitative(level_codes: np.ndarray, weight: np.ndarray, reported: np.ndarray,
+                 scheme: Scheme) -> dict[str, np.ndarray]:
+    """Band ``[lo, hi]`` of each row's level, whether the reported score lies in it, the clamped score.
+
+    Bands are half-open ``[lo·w, hi·w)``, the top band closed (rules.md §3.5: 80 % is 达成, 60 % is
+    部分达成). A row is *met* when its level is the top band's.
+    """
+    levels = scheme.qualitative.levels
+    shares = [scheme.qualitative.bands[x] for x in levels]
+    lo = weight * np.asarray([x[0] for x in shares] + [np.nan])[level_codes]
+    hi_share = np.asarray([x[1] for x in shares] + [np.nan])[level_codes]
+    hi = weight * hi_share
+    eps = 1e-9
+    inside = (reported >= lo - eps) & ((reported < hi - eps) | ((hi_share >= 1.0) & (reported <= hi + eps)))
+    top = int(np.argmax([x[1] for x in shares]))
+    return {"lo": lo, "hi": hi, "inside": inside, "rule": np.where(inside, reported, np.clip(reported, lo, hi)),
+            "met": level_codes == top}
 
 
 def _same_category(first: pd.Categorical, second: pd.Categorical) -> np.ndarray:
