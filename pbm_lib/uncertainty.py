@@ -597,8 +597,8 @@ def _simulate(
         frame["self_score"] = self_scores[d0:d1].ravel()
         long = score_indicators(pd.DataFrame(frame), scheme)
         _check_same_rules(long, expected_state, expected_unit, rows, project, n)
-        lo = long["score_lo"].to_numpy(dtype=float).reshape(k, n)
-        hi = long["score_hi"].to_numpy(dtype=float).reshape(k, n)
+        lo = np.array(long["score_lo"], dtype=float).reshape(k, n)  # copies: pandas arrays are read-only
+        hi = np.array(long["score_hi"], dtype=float).reshape(k, n)
         if gap_u is not None:
             drawn = gap_u[d0:d1] * hi[:, gap]
             lo[:, gap] = drawn
