@@ -127,17 +127,40 @@ object_id: str = None  # 必填：单位编码 / required: unit id
 
 UNIT_BODY = """\
 from pbm_lib.batch import record
-from pbm_lib.workbook import read_year
 
-data = read_year(data_path)
-unit = data.units.set_index("unit_id").loc[object_id]
-print(unit["unit_name"], len(data.projects[data.projects["unit_id"] == object_id]))
+print("单位", object_id)
 record(score=88.0, grade="良", summary="单位整体运行良好")
 """
 
 
 def unit_notebook(path: Path) -> Path:
     return write_notebook(path, [("code", UNIT_PARAMETERS, ["parameters"]), ("code", UNIT_BODY)])
+
+
+LIGHT_PARAMETERS = """\
+object_id: str = None  # 必填：项目编码 / required: project id
+evaluation_kind: str = "单位自评"  # 评价类型 / evaluation kind
+sleep: float = 0.0  # 测试用：暂停秒数 / test only: seconds to sleep
+"""
+
+LIGHT_BODY = """\
+import time
+import matplotlib.pyplot as plt
+import pandas as pd
+from pbm_lib.batch import record
+
+time.sleep(sleep)
+fig, ax = plt.subplots(figsize=(2, 1.2))
+ax.bar(["a", "b"], [len(object_id), 2])
+plt.show()
+record(score=70.0 + len(object_id), grade="中", kind=evaluation_kind)
+pd.DataFrame({"object": [object_id], "kind": [evaluation_kind]})
+"""
+
+
+def light_notebook(path: Path) -> Path:
+    """A report-like notebook that does not read the workbook (fast): a chart, a table, results."""
+    return write_notebook(path, [("code", LIGHT_PARAMETERS, ["parameters"]), ("code", LIGHT_BODY)])
 
 
 def write_parameters(folder: Path, content: dict[str, Any], name: str = "defaults.yaml") -> Path:
@@ -152,6 +175,7 @@ def project(root: Path, reports: list[dict[str, Any]], **extra: Any) -> Path:
     """A project root with ``notebooks/`` and ``parameters/defaults.yaml``; returns the parameters folder."""
     project_notebook(root / "notebooks" / "project.ipynb")
     unit_notebook(root / "notebooks" / "unit.ipynb")
+    light_notebook(root / "notebooks" / "light.ipynb")
     write_parameters(root / "parameters", {"reports": reports, **extra})
     return root / "parameters"
 
@@ -160,6 +184,12 @@ PROJECT_REPORT = {
     "id": "project_eval",
     "title": "项目支出绩效评价报告",
     "notebook": "notebooks/project.ipynb",
+    "object": "project",
+}
+LIGHT_REPORT = {
+    "id": "light",
+    "title": "项目绩效简报",
+    "notebook": "notebooks/light.ipynb",
     "object": "project",
 }
 UNIT_REPORT = {

@@ -50,6 +50,7 @@ class Manifest:
         self.path = Path(path)
         self.entries: dict[str, dict[str, Any]] = entries or {}
         self.meta: dict[str, Any] = meta or {}
+        self._lines: dict[str, str] = {}  # job id -> its serialised line, so a save re-encodes one entry
 
     @classmethod
     def load(cls, out_dir: str | Path) -> Manifest:
@@ -81,15 +82,25 @@ class Manifest:
     def record(self, job_id: str, entry: dict[str, Any]) -> None:
         """Set one job's entry and save the whole manifest atomically."""
         self.entries[job_id] = entry
+        self._lines.pop(job_id, None)
         self.save()
 
     def drop(self, job_ids: set[str]) -> list[dict[str, Any]]:
         """Remove entries (jobs no longer planned); returns them so their files can be removed."""
         gone = [self.entries.pop(j) for j in sorted(job_ids) if j in self.entries]
+        for j in job_ids:
+            self._lines.pop(j, None)
         if gone:
             self.save()
         return gone
 
     def save(self) -> None:
-        content = {"format": FORMAT, **self.meta, "jobs": self.entries}
-        write_text(self.path, json.dumps(content, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
+        # One job per line: readable, diffable, and fast (no indent keeps json's C encoder).
+        for job, entry in self.entries.items():
+            if job not in self._lines:
+                self._lines[job] = (
+                    f" {json.dumps(job, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False)}"
+                )
+        jobs = ",\n".join(self._lines[job] for job in self.entries)
+        head = json.dumps({"format": FORMAT, **self.meta}, ensure_ascii=False)[:-1]
+        write_text(self.path, f'{head}, "jobs": {{\n{jobs}\n}}}}\n')

@@ -16,6 +16,7 @@ crash) never sees half a file. A job's files are written before its manifest ent
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -122,7 +123,9 @@ def _rows(plan: Plan, manifest: Manifest) -> list[Row]:
     return rows
 
 
-def publish_year(out_dir: str | Path, plan: Plan, manifest: Manifest, data: YearData) -> dict[str, Path]:
+def publish_year(
+    out_dir: str | Path, plan: Plan, manifest: Manifest, data: YearData, jobs: int = 1
+) -> dict[str, Path]:
     """Write the index, the results workbook and JSON, and the per-unit disclosure folders.
 
     Returns
@@ -145,7 +148,9 @@ def publish_year(out_dir: str | Path, plan: Plan, manifest: Manifest, data: Year
     write_text(index, render_index(title=title, year=data.year, meta_lines=meta, rows=rows, skipped=skipped))
     paths = {"index": index}
     paths.update(_results(out_dir, plan, rows, data, generated))
-    paths["disclosure"] = _disclosure(out_dir, rows, data)
+    digests = manifest.meta.get("disclosure") or {}
+    paths["disclosure"], manifest.meta["disclosure"] = _disclosure(out_dir, rows, data, digests, jobs)
+    manifest.save()
     return paths
 
 
@@ -258,25 +263,47 @@ _TARGET_COLUMNS = [
 _DEPT_COLUMNS = ["seq", "dimension", "indicator", "direction", "target", "measure_unit", "weight", "actual"]
 
 
-def _disclosure(out_dir: Path, rows: list[Row], data: YearData) -> Path:
-    """Per unit: its project targets, its whole-department targets and its evaluation results."""
+def _write_unit_folder(files: list[Path], tables: list[tuple[str, list[str], list[list[Any]]]]) -> None:
+    """One unit's disclosure files: a CSV per table and one XLSX with all of them."""
+    for path, (_title, headers, rows) in zip(files, tables, strict=False):
+        write_csv(path, headers, rows)
+    write_xlsx(files[-1], {title: (headers, rows) for title, headers, rows in tables})
+
+
+def _write_unit_folder_star(args: tuple) -> None:
+    _write_unit_folder(*args)
+
+
+def _disclosure(
+    out_dir: Path, rows: list[Row], data: YearData, digests: dict[str, str], jobs: int = 1
+) -> tuple[Path, dict[str, str]]:
+    """Per unit: its project targets, its whole-department targets and its evaluation results.
+
+    A unit's folder is rewritten only when its content changed (digests kept in the manifest);
+    many folders are written by ``jobs`` processes at once.
+    """
     root = out_dir / DISCLOSURE_DIR
+    new_digests: dict[str, str] = {}
+    pending: list[tuple] = []
     names = dict(zip(data.projects["project_id"], data.projects["project_name"], strict=True))
+    target_headers = ["项目名称", *_columns(ws.INDICATORS, _TARGET_COLUMNS)]
+    dept_headers = _columns(ws.DEPARTMENT_TARGETS, _DEPT_COLUMNS)
+    result_headers = ["报告类型", "对象编码", "对象名称", "得分", "等级", "状态", "结论"]
+    unit_of_project = dict(zip(data.projects["project_id"], data.projects["unit_id"], strict=True))
+    indicators_by_unit: dict[str, list] = {}
+    for row in data.indicators.to_dict("records"):
+        indicators_by_unit.setdefault(unit_of_project.get(row["project_id"]), []).append(row)
+    department_by_unit: dict[str, list] = {}
+    for row in data.department_targets.to_dict("records"):
+        department_by_unit.setdefault(row["unit_id"], []).append(row)
     for unit in data.units.to_dict("records"):
         unit_id, unit_name = str(unit["unit_id"]), str(unit["unit_name"])
         folder = root / _safe_name(f"{unit_id}_{unit_name}")
-        projects = set(data.projects.loc[data.projects["unit_id"] == unit_id, "project_id"])
-        indicators = data.indicators[data.indicators["project_id"].isin(projects)]
-        target_headers = ["项目名称", *_columns(ws.INDICATORS, _TARGET_COLUMNS)]
         target_rows = [
             [names.get(row["project_id"]), *[row.get(c) for c in _TARGET_COLUMNS]]
-            for row in indicators.to_dict("records")
+            for row in indicators_by_unit.get(unit_id, [])
         ]
-        department = data.department_targets[data.department_targets["unit_id"] == unit_id]
-        dept_headers = _columns(ws.DEPARTMENT_TARGETS, _DEPT_COLUMNS)
-        dept_rows = [[row.get(c) for c in _DEPT_COLUMNS] for row in department.to_dict("records")]
-        mine = [r for r in rows if r.unit_id == unit_id]
-        result_headers = ["报告类型", "对象编码", "对象名称", "得分", "等级", "状态", "结论"]
+        dept_rows = [[row.get(c) for c in _DEPT_COLUMNS] for row in department_by_unit.get(unit_id, [])]
         result_rows = [
             [
                 r.report_title,
@@ -287,20 +314,36 @@ def _disclosure(out_dir: Path, rows: list[Row], data: YearData) -> Path:
                 STATUS_LABELS.get(r.status, r.status),
                 r.results.get("summary"),
             ]
-            for r in mine
+            for r in rows
+            if r.unit_id == unit_id
         ]
-        write_csv(folder / "项目绩效目标.csv", target_headers, target_rows)
-        write_csv(folder / "部门整体绩效目标.csv", dept_headers, dept_rows)
-        write_csv(folder / "绩效评价结果.csv", result_headers, result_rows)
-        write_xlsx(
-            folder / f"{_safe_name(unit_name)}绩效信息公开.xlsx",
-            {
-                "项目绩效目标": (target_headers, target_rows),
-                "部门整体绩效目标": (dept_headers, dept_rows),
-                "绩效评价结果": (result_headers, result_rows),
-            },
-        )
-    return root
+        tables = [
+            ("项目绩效目标", target_headers, target_rows),
+            ("部门整体绩效目标", dept_headers, dept_rows),
+            ("绩效评价结果", result_headers, result_rows),
+        ]
+        files = [folder / f"{title}.csv" for title, _, _ in tables]
+        files.append(folder / f"{_safe_name(unit_name)}绩效信息公开.xlsx")
+        digest = hashlib.sha256(
+            json.dumps([str(folder), tables], ensure_ascii=False, default=str).encode()
+        ).hexdigest()
+        new_digests[unit_id] = digest
+        if digests.get(unit_id) != digest or not all(f.is_file() for f in files):
+            pending.append((files, tables))
+    import multiprocessing
+    import threading
+
+    # Forked helpers only from a single-threaded parent (a Dask client may leave threads behind).
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if jobs > 1 and len(pending) > 4 and forkable:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(_write_unit_folder_star, pending, chunksize=max(1, len(pending) // (jobs * 4))))
+    else:
+        for args in pending:
+            _write_unit_folder(*args)
+    return root, new_digests
 
 
 def clean_temporaries(out_dir: Path) -> int:

@@ -338,7 +338,7 @@ def _run(
         finally:
             bar.close()
     manifest.save()
-    paths = publish_year(out_dir, plan, manifest, data)
+    paths = publish_year(out_dir, plan, manifest, data, jobs)
     paths["manifest"] = manifest.path
     paths["log"] = out_dir / LOG_NAME
     summary = RunSummary(

@@ -63,28 +63,38 @@ def write_csv(path: str | Path, headers: Sequence[str], rows: Sequence[Sequence[
 def write_xlsx(path: str | Path, sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]) -> Path:
     """An XLSX file with one sheet per entry (bold frozen header, text kept as text), written atomically."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)  # streaming writer: several times faster for published tables
+    bold = Font(bold=True)
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])
+        plain_rows = [[_plain(v) for v in row] for row in rows]
         widths = [len(str(h)) for h in headers]
-        for c, header in enumerate(headers, start=1):
-            cell = sheet.cell(row=1, column=c, value=str(header))
-            cell.data_type = "s"
-            cell.font = Font(bold=True)
-        for r, row in enumerate(rows, start=2):
-            for c, raw in enumerate(row, start=1):
-                value = _plain(raw)
-                cell = sheet.cell(row=r, column=c, value=value)
+        for row in plain_rows:
+            for c, value in enumerate(row[: len(widths)]):
                 if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with
-                    widths[c - 1] = max(widths[c - 1], min(len(value), 60))
+                    widths[c] = max(widths[c], min(len(value), 60))
         for c, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(c)].width = max(8, width * 1.6 + 2)
         sheet.freeze_panes = "A2"
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(sheet, value=str(header))
+            cell.data_type = "s"
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in plain_rows:
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+                cells.append(cell)
+            sheet.append(cells)
     with atomic_path(path) as temp:
         workbook.save(temp)
     return Path(path)
