@@ -396,6 +396,10 @@ def map_levels(text: pd.Categorical | pd.Series, synonyms: Mapping[str, str],
     """Qualitative achievement level of each normalised text (rules.md §3.5), NaN when unmapped.
 
     ``synonyms`` maps a normalised label or word to its level (the scheme's ``qualitative.levels``
-    table); the look-up is exact.
+    table); the look-up is exact, a hash join of the distinct texts against the word table.
     """
-    return recode(text, lambda t: None if t is None else synonyms.get(t), levels)
+    codes, uniques = factorize(text)
+    words = pd.Index(list(synonyms), dtype=object)
+    word_level = np.asarray([levels.index(v) for v in synonyms.values()] + [-1], dtype=np.intp)
+    level_codes = word_level[words.get_indexer(pd.Index(uniques[:-1], dtype=object))]
+    return pd.Categorical.from_codes(np.append(level_codes, -1)[codes], categories=list(levels))

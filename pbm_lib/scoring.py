@@ -587,8 +587,14 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
         "unknown_rows": total((counted & np.isnan(lo_rows)).astype(float)),
     })
     if budget_scores is not None and len(budget_scores):
-        keep = budget_scores[["project_id", "budget_weight", "budget_score", "rate"]]
-        totals = totals.merge(keep, on="project_id", how="left")
+        index = pd.Index(budget_scores["project_id"].to_numpy(dtype=object))
+        if not index.is_unique:
+            duplicated = index[index.duplicated()].unique().tolist()[:5]
+            raise ScoringError(f"预算执行表每个项目应只有一行（已按项目汇总）；重复的项目编码：{duplicated}")
+        position = index.get_indexer(projects)
+        for column in ("budget_weight", "budget_score", "rate"):
+            values = np.append(budget_scores[column].to_numpy(dtype=float), np.nan)
+            totals[column] = values[position]  # position -1: a project without a budget row → NaN
     else:
         totals["budget_weight"] = np.nan if scheme.budget.weight is None else scheme.budget.weight
         totals["budget_score"] = np.nan

@@ -354,6 +354,14 @@ def test_blank_project_is_not_graded_and_unknown_weights_give_no_total():
     assert (bounded.loc["noweight", "total_lo"], bounded.loc["noweight", "total_hi"]) == (0, 100)
 
 
+def test_budget_table_must_have_one_row_per_project():
+    from pbm_lib.scoring import ScoringError
+
+    budget = pd.DataFrame({"project_id": ["P1", "P1"], "annual": [100.0, 50.0], "executed": [90.0, 50.0]})
+    with pytest.raises(ScoringError, match="重复的项目编码"):
+        score_projects(table({"target": "≥95%", "actual": "96%"}), budget, SCHEME)
+
+
 def test_compare_evaluations():
     evaluations = pd.DataFrame({"project_id": ["A", "A", "B", "B"],
                                 "evaluation_kind": ["财政评价", "第三方评价", "单位自评", "财政评价"],
