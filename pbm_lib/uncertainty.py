@@ -20,7 +20,7 @@ For each of ``M`` draws (all draws at once: arrays shaped draws × rows):
    (``"indicators"``: the 90 points move between categories too). The budget-execution weight
    (rules.md §3.7) is fixed by the scheme and never perturbed. The block total is the *printed*
    sum of the block, which equals the scheme's level-1 weight on a valid table. The Dirichlet
-   vector is drawn as normalised gamma variates (Devroye 1986, §XI.4).
+   vector is drawn as normalised gamma variates (Devroye 1986).
 2. **Measured actuals** of quantitative rows (evidence state ``measured``, rules.md §4.6) get noise
    with a coefficient of variation ``actual_cv`` (global, or a column of per-row CVs) or a per-row
    standard deviation column ``actual_sd`` (in the unit the actual is written in; rows where it is
@@ -52,11 +52,16 @@ For each of ``M`` draws (all draws at once: arrays shaped draws × rows):
 
 Each draw's total (interval) and grade come from :func:`~pbm_lib.scoring.score_totals`; the
 probability of a grade is its share of the draws, with Monte Carlo standard error
-:math:`\sqrt{p(1-p)/M}` (JCGM 101:2008, §7.9).
+:math:`\sqrt{p(1-p)/M}` (binomial).
+
+The Monte Carlo mean is not the deterministic total: the rules are capped at the weight (a row at or
+above its target cannot gain from noise but can lose), so symmetric noise on a met target lowers the
+expected score. That is the point of the exercise, not a bias of the method; the deterministic result
+is reported beside the distribution.
 
 Defaults are **toolkit policy**, not published rules: no source fixes how uncertain weights or
 actuals are. ``weight_concentration=200`` gives a 10-point row of a 50-point block a standard
-deviation of about 1.1 points; ``actual_cv=0.05`` is a 5 % measurement error. Set both from what
+deviation of about 1.4 points; ``actual_cv=0.05`` is a 5 % measurement error. Set both from what
 is known about the table.
 
 References
@@ -67,7 +72,8 @@ References
   tools for the quality assessment of composite indicators", *J. R. Statist. Soc. A* 168(2), 307–323.
 - OECD / JRC (2008), *Handbook on Constructing Composite Indicators: Methodology and User Guide*,
   step 7 (uncertainty and sensitivity analysis of weights).
-- L. Devroye (1986), *Non-Uniform Random Variate Generation*, Springer, §XI.4 (Dirichlet from gamma).
+- L. Devroye (1986), *Non-Uniform Random Variate Generation*, Springer (Dirichlet variates as normalised
+  gamma variates).
 """
 
 from __future__ import annotations
@@ -137,7 +143,8 @@ class GradeDraws:
     counted : ndarray of bool
         Rows that enter the total (:func:`pbm_lib.scoring.score_indicators` ``counted``).
     block : ndarray of object
-        Weight block of each row (level-1 category, ``"indicators"``), None where the weight is fixed.
+        Weight block of each row (level-1 category, or ``"indicators"``); None for rows outside every
+        block (not counted, or empty placeholder rows), whose weight is never drawn.
     weights : ndarray
         Drawn weight of each row.
     actuals : ndarray
@@ -267,6 +274,7 @@ def grade_distribution(
     SchemeError
         The scheme cannot score the rows (e.g. negative targets without a rule).
     """
+    _seed_sequence(seed, "")  # validate the seed before any work
     options = _options(
         draws,
         weight_concentration,
@@ -328,6 +336,7 @@ def grade_distributions(
         ``project_id`` → :class:`GradeDraws`.
     """
     seed = options.pop("seed", 0)
+    _seed_sequence(seed, "")
     unknown = set(options) - set(_OPTION_NAMES)
     if unknown:
         raise ModelInputError(f"未知的参数：{'、'.join(sorted(unknown))} / unknown options")
