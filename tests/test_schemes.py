@@ -15,6 +15,7 @@ from pbm_lib.schemes import (
     available_schemes,
     load_scheme,
     register_section,
+    scheme_ids,
     select_scheme,
 )
 
@@ -28,6 +29,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_shipped_schemes_load_and_cite_sources():
     shipped = available_schemes()
     ids = {s["id"] for s in shipped}
+    assert sorted(ids) == scheme_ids()
     assert {"cz2020-10-self", "cz2020-10-evaluation", "yunnan-county-self", "sichuan-dept-self",
             "yongde-self"} <= ids
     for info in shipped:

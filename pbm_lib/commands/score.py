@@ -7,7 +7,7 @@ import json
 import unicodedata
 
 from ..review import FLAG_CODES, Review, load_table, review_table
-from ..schemes import available_schemes, load_scheme
+from ..schemes import load_scheme, scheme_ids
 
 NAME = "score"
 HELP = """复核项目支出绩效自评表 / review a self-evaluation table (YAML or Excel).
@@ -26,7 +26,7 @@ STATE_LABELS = {"measured": "已计量", "claimed": "仅声称", "missing": "缺
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("table", help="自评表 .yaml 或 .xlsx / self-evaluation table")
-    ids = ", ".join(sorted({s["id"] for s in available_schemes()}))
+    ids = ", ".join(scheme_ids())
     parser.add_argument("--scheme", default="auto",
                         help=f"评分方案编号或 YAML 路径，默认 auto / scheme id or YAML path (default auto; shipped: {ids})")
     parser.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")

@@ -252,6 +252,11 @@ def register_section(name: str, validator: SectionValidator) -> None:
     _SECTION_VALIDATORS[name] = validator
 
 
+def scheme_ids() -> list[str]:
+    """Ids of the shipped schemes, from the file names alone (no file is parsed)."""
+    return sorted({m["id"] for p in PROFILES.glob("*.y*ml") if (m := _FILE_NAME.match(p.name))})
+
+
 def available_schemes() -> list[dict[str, Any]]:
     """Shipped schemes: ``id``, ``version``, ``title`` and ``path``, sorted by id and version."""
     found = []
