@@ -358,34 +358,15 @@ def _label(section: str, index: int, name: Any) -> str:
     return f"{what}第{index}行" + (f"「{shown}」" if shown else "")
 
 
-def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Review:
-    """Score a self-evaluation table by the rules and report every defect (rules.md §3, §4.6, §5).
+def _review_budget(table: SelfEvaluationTable, scheme: Scheme, flag, notes: list[str]):
+    """The budget block: zero-total, rate-mismatch, budget-score-mismatch, score-over-weight (rules.md §3.7, §5).
 
-    Parameters
-    ----------
-    table : SelfEvaluationTable
-    scheme : Scheme, optional
-        The rules; by default the shipped scheme matching the table (:func:`choose_scheme`).
-
-    Returns
-    -------
-    Review
-        Scored indicator rows, the budget score, the rule total as an interval and its grade, the
-        flags (codes of :data:`FLAG_CODES`, each naming its row) and notes for defects without a code.
+    Returns the budget rows (with ``rate_rule``), the index of the 年度资金总额 row, and the rule
+    budget score, rate and weight (None where they cannot be computed). When the total row is zero
+    or blank while sub-rows carry money, the rate is recomputed from the sub-rows for the rule score
+    only, with a note.
     """
-    if scheme is None:
-        scheme, reason = choose_scheme(table)
-    else:
-        reason = "由调用者指定 / given"
     tol = scheme.review
-    flags: list[Flag] = []
-    notes: list[str] = list(scheme.warnings)
-
-    def flag(code: str, section: str, index: int | None, name: Any, message: str, severity: str = ERROR) -> None:
-        row = _label(section, index, name) if index is not None else "全表"
-        flags.append(Flag(code, row, message, severity, section, index))
-
-    # ---- budget block (rules.md §3.7) ----
     budget = table.budget.copy()
     total_i = _total_row_index(budget)
     budget_score = budget_rate = budget_weight = None
@@ -431,6 +412,39 @@ def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Re
             notes.append(f"执行率 {budget_rate:.2%} 低于 {scheme.budget.explain_below:.0%}，该表式要求说明原因")
     elif scheme.budget.weight is not None:
         notes.append("没有预算执行行；预算执行率得分作为证据缺口计入区间")
+
+    return budget, total_i, budget_score, budget_rate, budget_weight
+
+
+def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Review:
+    """Score a self-evaluation table by the rules and report every defect (rules.md §3, §4.6, §5).
+
+    Parameters
+    ----------
+    table : SelfEvaluationTable
+    scheme : Scheme, optional
+        The rules; by default the shipped scheme matching the table (:func:`choose_scheme`).
+
+    Returns
+    -------
+    Review
+        Scored indicator rows, the budget score, the rule total as an interval and its grade, the
+        flags (codes of :data:`FLAG_CODES`, each naming its row) and notes for defects without a code.
+    """
+    if scheme is None:
+        scheme, reason = choose_scheme(table)
+    else:
+        reason = "由调用者指定 / given"
+    tol = scheme.review
+    flags: list[Flag] = []
+    notes: list[str] = list(scheme.warnings)
+
+    def flag(code: str, section: str, index: int | None, name: Any, message: str, severity: str = ERROR) -> None:
+        row = _label(section, index, name) if index is not None else "全表"
+        flags.append(Flag(code, row, message, severity, section, index))
+
+    # ---- budget block (rules.md §3.7) ----
+    budget, total_i, budget_score, budget_rate, budget_weight = _review_budget(table, scheme, flag, notes)
 
     # ---- indicator block (rules.md §3.3–§3.6) ----
     frame = _indicator_frame(table)
