@@ -89,20 +89,29 @@ class SelfEvaluationTable:
     goals: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     path: str = "<table>"
+    #: Numeric cells printed as unreadable text (OCR garble), by (section, 0-based row, field): raw text.
+    unreadable: dict[tuple[str, int, str], str] = field(default_factory=dict)
+
+    def cell(self, section: str, index: int, name: str) -> Any:
+        """A cell as printed: the raw text of an unreadable number, else the parsed value (None if empty)."""
+        if (section, index, name) in self.unreadable:
+            return self.unreadable[(section, index, name)]
+        frame = self.budget if section == "budget" else self.indicators
+        return _plain(frame[name].iloc[index])
 
     def to_mapping(self) -> dict[str, Any]:
         """The table in the canonical ``pbm-self-evaluation/1`` structure."""
-        def records(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-            return [{f: _plain(row[f]) for f in fields} for _, row in frame.iterrows()]
+        def records(section: str, frame: pd.DataFrame, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+            return [{f: self.cell(section, i, f) for f in fields} for i in range(len(frame))]
 
         return {
             "format": FORMAT,
             **{k: self.meta.get(k) for k in META_FIELDS},
-            "source": dict(self.source),
-            "budget": records(self.budget, BUDGET_FIELDS),
-            "goals": dict(self.goals),
-            "indicators": records(self.indicators, INDICATOR_FIELDS),
-            "total_reported": self.total_reported,
+            "source": {"url": self.source.get("url"), "note": self.source.get("note")},
+            "budget": records("budget", self.budget, BUDGET_FIELDS),
+            "goals": {"expected": self.goals.get("expected"), "achieved": self.goals.get("achieved")},
+            "indicators": records("indicators", self.indicators, INDICATOR_FIELDS),
+            "total_reported": self.unreadable.get(("table", 0, "total_reported"), self.total_reported),
             "grade_reported": self.grade_reported,
         }
 
@@ -168,12 +177,16 @@ def table_from_mapping(data: Any, source: str = "<table>") -> SelfEvaluationTabl
     if not data["indicators"]:
         fail("indicators", "没有绩效指标行 / no indicator rows")
 
+    unreadable: dict[tuple[str, int, str], str] = {}
     budget = _frame(data["budget"], BUDGET_FIELDS, ("initial", "annual", "executed", "weight", "score_reported"),
-                    "budget", fail)
-    indicators = _frame(data["indicators"], INDICATOR_FIELDS, ("weight", "score_reported"), "indicators", fail)
+                    "budget", fail, unreadable)
+    indicators = _frame(data["indicators"], INDICATOR_FIELDS, ("weight", "score_reported"), "indicators", fail,
+                        unreadable)
+    if isinstance(data.get("total_reported"), (list, dict, bool)):
+        fail("total_reported", f"「{data.get('total_reported')}」应为数字或空值")
     total, bad = parse_numbers(pd.Series([data.get("total_reported")], dtype=object))
     if bad.iloc[0]:
-        fail("total_reported", f"「{data.get('total_reported')}」不是数字")
+        unreadable[("table", 0, "total_reported")] = str(data.get("total_reported"))
     return SelfEvaluationTable(
         meta={k: data.get(k) for k in META_FIELDS},
         budget=budget,
@@ -183,20 +196,29 @@ def table_from_mapping(data: Any, source: str = "<table>") -> SelfEvaluationTabl
         goals=dict(data.get("goals") or {}),
         source=dict(data.get("source") or {}),
         path=source,
+        unreadable=unreadable,
     )
 
 
-def _frame(items: list[dict], fields: tuple[str, ...], numeric: tuple[str, ...], name: str, fail) -> pd.DataFrame:
+def _frame(items: list[dict], fields: tuple[str, ...], numeric: tuple[str, ...], name: str, fail,
+           unreadable: dict[tuple[str, int, str], str]) -> pd.DataFrame:
+    """One block as a DataFrame; numeric fields parsed with :func:`~pbm_lib.workbook.values.parse_numbers`.
+
+    Text in a numeric field that is not a number (OCR garble such as "IO" for 10, rules.md §5) is
+    kept raw in ``unreadable`` and read as empty: no value is guessed. Any other type is an error.
+    """
     for i, item in enumerate(items):
         unknown = sorted(set(item) - set(fields))
         if unknown:
             fail(f"{name}[{i}].{unknown[0]}", f"不认识的字段；应为 {', '.join(fields)}")
+        for f, value in item.items():
+            if isinstance(value, (list, dict, bool)):
+                fail(f"{name}[{i}].{f}", f"「{value}」应为数字、文本或空值（null）")
     frame = pd.DataFrame({f: pd.Series([item.get(f) for item in items], dtype=object) for f in fields})
     for column in numeric:
         values, bad = parse_numbers(frame[column])
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            fail(f"{name}[{i}].{column}", f"「{frame[column].iloc[i]}」不是数字")
+        for i in np.flatnonzero(bad.to_numpy()):
+            unreadable[(name, int(i), column)] = str(frame[column].iloc[i])
         frame[column] = values.to_numpy(dtype=float)
     return frame
 
@@ -494,6 +516,12 @@ def review_table(table: SelfEvaluationTable, scheme: Scheme | None = None) -> Re
                      f"评价等级印为「{table.grade_reported}」，总分 {table.total_reported:g} 应为「{expected}」")
 
     _template_notes(table, notes)
+    labels = {"weight": "分值", "score_reported": "得分", "initial": "年初预算数", "annual": "全年预算数",
+              "executed": "全年执行数", "total_reported": "总分"}
+    for (section, i, name), raw in table.unreadable.items():
+        where = "总分" if section == "table" else _label(section, i + 1, table.cell(section, i, "row" if section ==
+                                                                                   "budget" else "level3"))
+        notes.append(f"{where}：{labels.get(name, name)}印为「{raw}」，无法读取为数字（保留原文，不猜测数值），按空白处理")
     lo, hi = t["total_lo"], t["total_hi"]
     return Review(
         table=table, scheme=scheme, scheme_reason=reason, indicators=scored, budget=budget,
@@ -750,19 +778,19 @@ def write_table_xlsx(table: SelfEvaluationTable, path: str | Path) -> Path:
     ws.append([f"项目资金（{money}）", *BUDGET_HEADERS])
     for cell in ws[ws.max_row]:
         cell.font = bold
-    for row in table.budget.itertuples(index=False):
-        ws.append([None, *(_plain(getattr(row, f)) for f in BUDGET_HEADERS.values())])
+    for i in range(len(table.budget)):
+        ws.append([None, *(table.cell("budget", i, f) for f in BUDGET_HEADERS.values())])
     ws.append(["年度总体目标", "预期目标", None, None, "实际完成情况"])
     ws.append([None, table.goals.get("expected"), None, None, table.goals.get("achieved")])
     ws.append(["绩效指标", *INDICATOR_HEADERS])
     for cell in ws[ws.max_row]:
         cell.font = bold
-    for row in table.indicators.itertuples(index=False):
-        ws.append([None, *(_plain(getattr(row, f)) for f in INDICATOR_HEADERS.values())])
+    for i in range(len(table.indicators)):
+        ws.append([None, *(table.cell("indicators", i, f) for f in INDICATOR_HEADERS.values())])
     weight_col = list(INDICATOR_HEADERS.values()).index("weight") + 1
     total_row = [None] * (len(INDICATOR_HEADERS) + 1)
     total_row[0] = "总分"
-    total_row[weight_col + 1] = table.total_reported
+    total_row[weight_col + 1] = table.unreadable.get(("table", 0, "total_reported"), table.total_reported)
     ws.append(total_row)
     ws.append(["评价等级", table.grade_reported])
     for column in "ABCDEFGHIJKL":
@@ -862,8 +890,13 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
     year = _YEAR.search(year_text)
     total = grade = None
     if total_line is not None:
-        numbers = [v for v in cells[total_line][1:] if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        total = numbers[-1] if numbers else None
+        line = cells[total_line]
+        column = found.get("score_reported")
+        if column is not None and column < len(line):
+            total = line[column]  # as printed, unreadable text included
+        else:
+            filled = [v for v in line[1:] if v is not None]
+            total = filled[-1] if filled else None
         if total_line + 1 < len(cells) and text(cells[total_line + 1][0]) == "评价等级":
             grade = cells[total_line + 1][1] if len(cells[total_line + 1]) > 1 else None
     goals = {}

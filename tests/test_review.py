@@ -342,6 +342,23 @@ def test_template_placeholders_are_noted():
     assert len(placeholders) == 2 and any("模板提示" in n for n in review.notes)
 
 
+def test_ocr_garbled_numbers_are_kept_raw_and_never_guessed(tmp_path):
+    def change(d):  # case 09: "IO" for 10, "M.8" for 14.8
+        d["indicators"][0].update(weight="IO", score_reported="M.8")
+        d["total_reported"] = "9B"
+    data = copy.deepcopy(BASE)
+    change(data)
+    table = table_from_mapping(data, "ocr.yaml")
+    assert table.indicators["weight"].isna().iloc[0] and table.cell("indicators", 0, "weight") == "IO"
+    review = review_table(table)
+    garbled = [n for n in review.notes if "无法读取为数字" in n]
+    assert len(garbled) == 3 and any("「IO」" in n for n in garbled) and any("总分" in n for n in garbled)
+    assert review.rule_total is None  # an unreadable weight leaves the total open, not guessed
+    assert "total-mismatch" not in review.flag_codes
+    again = load_table(write_table_xlsx(table, tmp_path / "ocr.xlsx"))
+    assert again.to_mapping() == table.to_mapping() and again.unreadable == table.unreadable
+
+
 def test_parents_inferred_from_numbering():
     level3 = pd.Series(["一、示范区", "1、水稻", "2、玉米", "二、试验", "1、肥料", "受益户数"])
     parent = pd.Series([None, None, None, None, "given", None])
@@ -363,9 +380,9 @@ def test_input_errors_are_located(tmp_path):
         load_table(wrong)
     bad = tmp_path / "bad.yaml"
     data = copy.deepcopy(BASE)
-    data["indicators"][1]["weight"] = "二十"
+    data["indicators"][1]["weight"] = [20]
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ReviewInputError, match=r"bad.yaml · indicators\[1\]\.weight: 「二十」不是数字"):
+    with pytest.raises(ReviewInputError, match=r"bad.yaml · indicators\[1\]\.weight: 「\[20\]」应为数字"):
         load_table(bad)
     data = copy.deepcopy(BASE)
     data["indicators"][0]["score"] = 3
