@@ -320,7 +320,8 @@ def choose_scheme(table: SelfEvaluationTable) -> tuple[Scheme, str]:
     total_row = _total_row_index(table.budget)
     weight = None if total_row is None else table.budget["weight"].iloc[total_row]
     weight = None if weight is None or np.isnan(weight) else float(weight)
-    scheme = select_scheme(table.meta.get("jurisdiction"), table.meta.get("title"), weight)
+    level1 = [normalise_word(v) for v in table.indicators["level1"].tolist()]
+    scheme = select_scheme(table.meta.get("jurisdiction"), table.meta.get("title"), weight, level1)
     if scheme.applies_to:
         reason = f"按行政区划/表名自动选择（applies_to: {dict(scheme.applies_to)}）"
     else:

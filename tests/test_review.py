@@ -332,6 +332,24 @@ def test_over_achievement_needs_a_note():
     assert codes(review_of(noted)) == set()
 
 
+def test_an_evaluation_framework_table_is_reviewed_under_that_framework():
+    def change(d):  # 决策 10 / 过程 15 (+ budget 10 inside it) / 产出 30 / 效益 35, as in case 09
+        d["indicators"] = [
+            {"level1": "决策", "level2": "项目立项", "level3": "立项依据充分性", "target": "充分", "actual": "达成",
+             "weight": 10, "score_reported": 10},
+            {"level1": "过程", "level2": "组织实施", "level3": "管理制度健全性", "target": "健全", "actual": "健全",
+             "weight": 15, "score_reported": 15},
+            {"level1": "产出", "level2": "产出数量", "level3": "实际完成率", "target": "≥95%", "actual": "98%",
+             "weight": 30, "score_reported": 30},
+            {"level1": "效益", "level2": "项目效益", "level3": "社会效益", "target": "显著提升", "actual": "达成",
+             "weight": 35, "score_reported": 35},
+        ]
+    review = review_of(change)
+    assert review.scheme.id == "cz2020-10-evaluation"
+    assert review.flag_codes == set()  # 30/35 are not held against the 50/30 self-evaluation profile
+    assert review.rule_total == 100
+
+
 def test_template_placeholders_are_noted():
     def change(d):
         d["indicators"].append({"level1": "满意度指标", "level2": "服务对象满意度指标", "level3": "指标2:"})

@@ -246,3 +246,9 @@ def test_evaluation_weights_below_60_percent_warn(tmp_path):
 )
 def test_select_scheme(jurisdiction, title, budget_weight, expected):
     assert select_scheme(jurisdiction, title, budget_weight).id == expected
+
+
+def test_evaluation_framework_tables_select_the_evaluation_scheme():
+    assert select_scheme("宁夏银川市", "项目支出绩效评价评分表", 10, ["决策(10分)", "管理", "产出", "效益"]).id == (
+        "cz2020-10-evaluation")
+    assert select_scheme("上海市", "项目支出绩效自评表", 10, ["产出指标", "效益指标"]).id == "cz2020-10-self"

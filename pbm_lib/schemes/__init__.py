@@ -19,7 +19,8 @@ Top-level keys (all sections are optional in a file that ``extends`` another):
 ``sources`` (list of ``{title, url, evidence, covers}``)
     Where each rule comes from; ``evidence`` is ``published``, ``observed``, ``unverified`` or
     ``toolkit`` (rules.md §0). At least one is required.
-``applies_to`` (``{jurisdiction: regex, title: regex, budget_weight: number, priority: int}`` or null)
+``applies_to`` (``{jurisdiction: regex, title: regex, level1: regex, budget_weight: number,
+priority: int}`` or null)
     When :func:`select_scheme` picks this scheme: every given condition must hold; the highest
     ``priority`` wins.
 ``weights``
@@ -284,12 +285,13 @@ def load_scheme(ref: str | Path = DEFAULT_SCHEME_ID) -> Scheme:
 
 
 def select_scheme(jurisdiction: str | None = None, title: str | None = None,
-                  budget_weight: float | None = None) -> Scheme:
+                  budget_weight: float | None = None, level1: list[str] | None = None) -> Scheme:
     """The newest shipped scheme whose ``applies_to`` matches, else the default scheme.
 
-    Every condition given in ``applies_to`` must hold: ``jurisdiction`` and ``title`` are regular
-    expressions searched in the table's 行政区划 and title, ``budget_weight`` equals the printed
-    weight of the budget row. The highest ``priority`` wins.
+    Every condition given in ``applies_to`` must hold: ``jurisdiction``, ``title`` and ``level1`` are
+    regular expressions searched in the table's 行政区划, its title and its level-1 names (joined by
+    spaces), ``budget_weight`` equals the printed weight of the budget row. The highest ``priority``
+    wins.
     """
     best: tuple[int, str] | None = None
     newest: dict[str, dict[str, Any]] = {}
@@ -302,6 +304,8 @@ def select_scheme(jurisdiction: str | None = None, title: str | None = None,
         if "jurisdiction" in rule and not re.search(rule["jurisdiction"], jurisdiction or ""):
             continue
         if "title" in rule and not re.search(rule["title"], title or ""):
+            continue
+        if "level1" in rule and not re.search(rule["level1"], " ".join(n for n in (level1 or []) if n)):
             continue
         if "budget_weight" in rule and (budget_weight is None or float(budget_weight) != float(rule["budget_weight"])):
             continue
@@ -476,13 +480,13 @@ def _build(data: dict, files: tuple[str, ...]) -> Scheme:
     if applies_to is not None:
         if not isinstance(applies_to, dict):
             r.fail("applies_to", "应为键值映射或 null / must be a mapping or null")
-        for key in ("jurisdiction", "title"):
+        for key in ("jurisdiction", "title", "level1"):
             if key in applies_to:
                 try:
                     re.compile(applies_to[key])
                 except (re.error, TypeError) as error:
                     r.fail(f"applies_to.{key}", f"不是正则表达式 / not a regular expression ({error})")
-        unknown = sorted(set(applies_to) - {"jurisdiction", "title", "budget_weight", "priority"})
+        unknown = sorted(set(applies_to) - {"jurisdiction", "title", "level1", "budget_weight", "priority"})
         if unknown:
             r.fail(f"applies_to.{unknown[0]}", "不认识的键 / unknown key")
 
