@@ -54,5 +54,9 @@ def test_skip_unchanged_rerun_changed_force_all(tmp_path: Path, tiny_workbook: P
 
     fourth = run_year(tiny_workbook, out_root, **common)
     assert (fourth.executed, fourth.up_to_date) == (0, 3)
-    forced = run_year(tiny_workbook, out_root, force=True, **common)
+    forced = run_year(tiny_workbook, out_root, force=True, max_runs=2, **common)
     assert (forced.executed, forced.up_to_date) == (3, 0)
+    kernels = [
+        e["kernel"] for e in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["jobs"].values()
+    ]
+    assert len(set(kernels)) == 2  # one worker: its kernel served two notebooks, then was replaced

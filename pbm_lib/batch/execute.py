@@ -155,6 +155,7 @@ class Worker:
                 stderr=self._log_handle,
             )
         self._exporter = None
+        self._kernel_pid: int | None = None
 
     def warm(self) -> None:
         if self.slot is not None:
@@ -178,6 +179,7 @@ class Worker:
         job = payload["job"]
         started = time.time()
         clock = time.perf_counter()
+        self._kernel_pid = None
         timeout = job.get("timeout") or self.config.timeout
         nb_source = nbformat.reads(payload["notebook_text"], as_version=4)
         try:
@@ -205,6 +207,7 @@ class Worker:
             "duration": time.perf_counter() - clock,
             "worker": os.getpid(),
             "engine": self.config.engine,
+            "kernel": self._kernel_pid,
         }
 
     def _run_pool(
@@ -231,6 +234,7 @@ class Worker:
         kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb, name=None)
         try:
             kernel = self.slot.acquire(job["cwd"])
+            self._kernel_pid = kernel.pid
         except KernelError as exc:
             self.slot.release(healthy=False)
             raise RuntimeError(str(exc)) from exc

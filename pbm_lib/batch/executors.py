@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -103,7 +104,7 @@ class LocalExecutor:
         self.attempts = attempts
 
     def run(self, payloads: list[dict[str, Any]], on_outcome: OnOutcome) -> None:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
         remaining = list(payloads)
@@ -120,19 +121,24 @@ class LocalExecutor:
                     logging.getLogger("pbm.batch").getEffectiveLevel(),
                 ),
             )
-            futures = {pool.submit(_run_local, p): p for p in remaining}
+            # Finished futures are dropped at once (as_completed would keep every result, i.e. every
+            # executed notebook and its HTML, alive until the end: memory growing with the year).
+            pending = {pool.submit(_run_local, p): p for p in remaining}
             done: set[str] = set()
             broken = False
             try:
-                for future in as_completed(futures):
-                    payload = futures[future]
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        break
-                    done.add(payload["job"]["id"])
-                    on_outcome(payload, outcome)
+                while pending and not broken:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        payload = pending.pop(future)
+                        try:
+                            outcome = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            continue
+                        done.add(payload["job"]["id"])
+                        on_outcome(payload, outcome)
+                        del outcome
             except BaseException:
                 _terminate(pool)
                 raise
@@ -202,19 +208,21 @@ class DaskExecutor:
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster)
+        run = uuid.uuid4().hex[:12]  # keys unique to this run: a shared cluster may serve several
         try:
             futures = {
-                client.submit(_run_dask, p, config, pure=False, key=f"pbm-{i}"): p
+                client.submit(_run_dask, p, config, pure=False, key=f"pbm-{run}-{i}"): p
                 for i, p in enumerate(payloads)
             }
             for future in as_completed(futures):
-                payload = futures[future]
+                payload = futures.pop(future)
                 try:
                     outcome = future.result()
                 except Exception as error:  # the task itself failed (worker lost, serialisation …)
                     outcome = _failed(
                         payload, f"Dask 任务失败 / dask task failed: {type(error).__name__}: {error}"
                     )
+                future.release()  # the cluster forgets the result once it is written here
                 on_outcome(payload, outcome)
         finally:
             client.close()

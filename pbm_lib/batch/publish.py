@@ -86,6 +86,7 @@ def write_outcome(out_dir: Path, job: Job, outcome: dict[str, Any], key: str) ->
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration": round(float(outcome.get("duration") or 0.0), 3),
         "engine": outcome.get("engine"),
+        "kernel": outcome.get("kernel"),  # the kernel's pid (pool engine): shows reuse and recycling
     }
 
 

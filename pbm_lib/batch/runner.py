@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..workbook import read_year
-from .errors import ExecutionSetupError
+from .errors import ExecutionSetupError, PlanError
 from .execute import DEFAULT_EXPORTER, ENGINES, WorkerConfig, resolve_exporter
 from .executors import EXECUTORS, DaskExecutor, LocalExecutor
 from .kernels import DEFAULT_MAX_RUNS
@@ -164,7 +164,7 @@ def run_year(
     max_runs : int
         Notebooks per kernel before it is replaced.
     only : list of str, optional
-        Report ids to run (others are neither run nor removed).
+        Report ids to run; the other reports keep their earlier outputs and still appear in the index.
     stream : text stream, optional
         Where progress and messages go (default: standard error).
     plan : Plan, optional
@@ -192,7 +192,11 @@ def run_year(
         )
     jobs = jobs or default_jobs()
     data = read_year(workbook)
-    plan = plan or build_plan(data, parameters_dir, only=only)
+    plan = plan or build_plan(data, parameters_dir)
+    if only is not None:
+        unknown = sorted(set(only) - {job.report_id for job in plan.jobs})
+        if unknown:
+            raise PlanError(f"运行计划中没有报告 {', '.join(unknown)} / no such report in the plan")
     out_dir = Path(out_root) / str(data.year)
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _file_logger(out_dir / LOG_NAME)
@@ -266,6 +270,8 @@ def _run(
     todo: list[tuple[Job, str]] = []
     up_to_date = 0
     for job in plan.jobs:
+        if only is not None and job.report_id not in only:
+            continue
         if job.notebook not in texts:
             raw = Path(job.notebook).read_bytes()
             texts[job.notebook] = (raw.decode("utf-8"), hashlib.sha256(raw).hexdigest())
@@ -274,6 +280,8 @@ def _run(
             up_to_date += 1
             continue
         todo.append((job, key))
+    # Longest first (by the last run's duration; new jobs first): the last worker finishes sooner.
+    todo.sort(key=lambda item: -(manifest.entries.get(item[0].id, {}).get("duration") or float("inf")))
     if only is None:
         for entry in manifest.drop(set(manifest.entries) - {j.id for j in plan.jobs}):
             remove_entry_files(out_dir, entry)
