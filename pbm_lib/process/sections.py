@@ -208,6 +208,7 @@ def check_target_review(value: Any, where: str) -> None:
             "no_targets",
             "department_dimensions",
         ),
+        ("library",),
     )
     req = s["required"]
     if not isinstance(req, Mapping) or not req:
@@ -235,6 +236,51 @@ def check_target_review(value: Any, where: str) -> None:
         _fail(where, "department_dimensions", "应为维度列表 / must list the dimensions")
     for dim in dims:
         _choice(dim, where, "department_dimensions", DEPARTMENT_DIMENSIONS)
+    if "library" in s:
+        _check_target_library(s["library"], where)
+
+
+#: Benchmark statistics, indicator kinds and comparable groups of ``target_review.library``.
+LIBRARY_STATISTICS = ("p25", "median", "p75", "mean")
+LIBRARY_KINDS = ("rate", "level", "count", "amount", "unit_cost", "standard", "duration")
+LIBRARY_GROUPS = ("sector_size", "sector", "all")
+
+
+def _check_target_library(value: Any, where: str) -> None:
+    """``target_review.library``: the indicator library's benchmark and core-indicator checks (issue 8)."""
+    key = "library"
+    s = _mapping(
+        value,
+        where,
+        key,
+        (
+            "extension",
+            "min_match_score",
+            "benchmark",
+            "benchmark_kinds",
+            "groups",
+            "min_projects",
+            "tolerance",
+            "min_field_rows",
+            "deduct",
+        ),
+    )
+    if s["extension"] is not None:
+        _text(s["extension"], where, f"{key}.extension")
+    _number(s["min_match_score"], where, f"{key}.min_match_score", minimum=0, maximum=1)
+    _choice(s["benchmark"], where, f"{key}.benchmark", LIBRARY_STATISTICS)
+    for name, options in (("benchmark_kinds", LIBRARY_KINDS), ("groups", LIBRARY_GROUPS)):
+        items = s[name]
+        if not isinstance(items, list) or not items or len(set(items)) != len(items):
+            _fail(where, f"{key}.{name}", "应为不重复的非空列表 / must be a non-empty list without repeats")
+        for item in items:
+            _choice(item, where, f"{key}.{name}", options)
+    _integer(s["min_projects"], where, f"{key}.min_projects", 1, 1000)
+    _number(s["tolerance"], where, f"{key}.tolerance", minimum=0, maximum=1)
+    _integer(s["min_field_rows"], where, f"{key}.min_field_rows", 1, 100)
+    deduct = _mapping(s["deduct"], where, f"{key}.deduct", ("below_benchmark", "missing_core"))
+    for name, points in deduct.items():
+        _number(points, where, f"{key}.deduct.{name}", minimum=0, maximum=100)
 
 
 def check_monitoring(value: Any, where: str) -> None:
