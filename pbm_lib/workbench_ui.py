@@ -9,7 +9,7 @@ state's value. Widgets are built without a browser, so tests drive the workbench
 Layout, top to bottom: unit → project dropdowns and the scheme dropdown; evaluator and organisation;
 the project's budget line with its weight; one row per indicator (target, actual, evidence state,
 weight, and for a qualitative row the level dropdown, a score slider bounded to the level's band and
-a 确认得分 button while the row is unscored; for a quantitative row a 核实完成值 field; a note for
+a 确认 button while the row is unscored; for a quantitative row a 核实完成值 field; a note for
 every row; the row's points); the overall opinion; the total, grade and its uncertainty; problems;
 the file path with 保存 and 载入 buttons and a status line.
 """
@@ -35,7 +35,7 @@ from .workbench import (
     save,
 )
 
-_COLUMNS = "3em 13em 7em 7em 5em 5.5em 7em 17em 9em 12em 8em"
+_COLUMNS = "3em 13em 7em 7em 5em 5.5em 7em 19em 9em 12em 8em"
 _HEADERS = (
     "序号",
     "指标",
@@ -49,7 +49,7 @@ _HEADERS = (
     "评价说明",
     "计分",
 )
-_NO_LEVEL = "（未评定）"
+_NO_LEVEL = "（未评定）"  # shown for the "" value: a None value would show an empty dropdown
 _OK, _ERROR, _INFO = "#1a7f37", "#c62828", "#555"
 GRADE_COLOURS = {"优": "#1a7f37", "良": "#1565c0", "中": "#ef6c00", "差": "#c62828"}
 
@@ -82,10 +82,13 @@ class _Row:
         self.points = w.HTML()
         self.level = w.Dropdown(layout=w.Layout(width="7em"))
         self.score = w.FloatSlider(
-            step=0.01, readout_format=".2f", continuous_update=False, layout=w.Layout(width="12em")
+            step=0.01, readout_format=".2f", continuous_update=False, layout=w.Layout(width="14em")
         )
         self.confirm = w.Button(
-            description="确认得分", layout=w.Layout(width="5em"), tooltip="按滑块当前值打分"
+            description="确认",
+            button_style="warning",
+            layout=w.Layout(width="4em"),
+            tooltip="待打分：按滑块当前值打分",
         )
         self.verified = w.Text(placeholder="如 96.5%", layout=w.Layout(width="9em"))
         self.weight.observe(lambda c: bench.on_weight(seq, c), names="value")
@@ -181,7 +184,11 @@ class Workbench:
         self.evaluator = w.Text(value=evaluator, description="评价人员", layout=w.Layout(width="20em"))
         self.organisation = w.Text(value=organisation, description="评价机构", layout=w.Layout(width="30em"))
         self.info = w.HTML()
-        self.budget_weight = w.FloatText(description="预算执行率分值", layout=w.Layout(width="16em"))
+        self.budget_weight = w.FloatText(
+            description="预算执行率分值",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="14em"),
+        )
         self.budget_info = w.HTML()
         self.grid = w.GridBox(layout=w.Layout(grid_template_columns=_COLUMNS, grid_gap="2px 6px"))
         self.opinion = w.Textarea(
@@ -380,27 +387,27 @@ class Workbench:
     def _sync_qualitative(self, row: _Row) -> None:
         state = self.state
         entry = state.entries[row.seq]
-        options = [(_NO_LEVEL, None), *[(x, x) for x in state.levels]]
+        options = [(_NO_LEVEL, ""), *[(x, x) for x in state.levels]]
         if entry.level is not None and entry.level not in state.levels:
             options.append((f"{entry.level}（方案无此等级）", entry.level))
         if list(row.level.options) != options:  # resetting options resets the value: only on change
             row.level.options = options
-        row.level.value = entry.level
+        row.level.value = entry.level or ""
         if entry.level is None or entry.level not in state.levels:
             row.score.disabled = True
+            row.score.layout.visibility = "hidden"  # no level, no band: nothing to score yet
             row.confirm.layout.display = "none"
-            row.score.description = ""
             return
         band = state.band(row.seq)
         row.score.disabled = False
+        row.score.layout.visibility = "visible"
         # Widen first, then narrow: traitlets clamps value into [min, max] at every step.
         row.score.min, row.score.max = min(row.score.min, band.lo), max(row.score.max, band.max_score)
         value = band.lo if entry.score is None else entry.score
         row.score.value = min(max(value, band.lo), band.max_score)
         row.score.min, row.score.max = band.lo, band.max_score
         row.score.value = min(max(value, band.lo), band.max_score)
-        row.confirm.layout.display = "none" if entry.score is not None else None
-        row.score.description = "" if entry.score is not None else "待打分"
+        row.confirm.layout.display = "none" if entry.score is not None else None  # shown while unscored
         row.score.tooltip = f"「{entry.level}」得分区间 {band.text()}"
 
     # -- widgets → state ---------------------------------------------------------------------------
@@ -445,7 +452,7 @@ class Workbench:
 
     def on_level(self, seq: int, change: dict) -> None:
         if not self._syncing:
-            self._apply(lambda: self.state.set_level(seq, change["new"]))
+            self._apply(lambda: self.state.set_level(seq, change["new"] or None))
 
     def on_score(self, seq: int, change: dict) -> None:
         if not self._syncing:

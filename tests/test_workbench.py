@@ -538,9 +538,9 @@ def test_ui_widgets_drive_the_state_and_the_total_label(bench):
     assert row.score.disabled
     row.level.value = "部分达成"
     assert (row.score.min, row.score.max) == (6.0, 7.99) and not row.score.disabled
-    assert bench.state.entries[7].score is None and row.score.description == "待打分"
+    assert bench.state.entries[7].score is None and row.confirm.layout.display is None  # 确认 shown
     row.score.value = 7.3
-    assert bench.state.entries[7].score == pytest.approx(7.3)
+    assert bench.state.entries[7].score == pytest.approx(7.3) and row.confirm.layout.display == "none"
     assert f"总分：{bench.state.result().total:g}</b>" in bench.total_label.value
     assert "良" in bench.grade_label.value
     assert "概率" in bench.uncertainty_label.value
