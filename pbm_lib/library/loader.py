@@ -8,7 +8,6 @@ never edits the shipped files. The format is described in ``pbm_lib/library/READ
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from collections.abc import Iterable, Mapping
@@ -66,6 +65,7 @@ COLUMNS = (
     "kind",
     "core",
     "cost_driver",
+    "comparable",
     "definition",
     "formula",
     "basis",
@@ -96,9 +96,12 @@ _ENTRY_OPTIONAL = (
     "field",
     "core",
     "cost_driver",
+    "comparable",
     "sector",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+#: libyaml's loader when available (several times faster than the pure-Python one).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LibraryError(PbmError, ValueError):
@@ -117,7 +120,7 @@ def _fail(file: str, where: str, message: str) -> None:
 def _read_yaml(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=_LOADER)
     except FileNotFoundError:
         raise LibraryError(f"{path}: 文件不存在 / file not found") from None
     except yaml.YAMLError as error:
@@ -280,8 +283,8 @@ def _check_entry(
             re.compile(p)
         except re.error as error:
             _fail(file, where, f"patterns「{p}」不是有效的正则表达式 / bad regular expression: {error}")
-    for key in ("core", "cost_driver"):
-        value = entry.get(key, False)
+    for key, default in (("core", False), ("cost_driver", False), ("comparable", True)):
+        value = entry.get(key, default)
         if not isinstance(value, bool):
             _fail(file, where, f"{key} 应为 true 或 false / must be true or false")
         out[key] = value
@@ -365,9 +368,10 @@ def load_library(extensions: str | Path | Iterable[str | Path] | None = None) ->
     DataFrame
         One row per indicator, columns :data:`COLUMNS`: ``aliases``, ``budget_sectors``, ``basis`` and
         ``patterns`` are tuples; ``sector`` is the library sector (共性 for the common indicators);
-        ``source`` names the file (and version) that last defined the entry. ``attrs`` holds
-        ``framework`` (level 1 → level-2 tuple), ``systems`` (sector → title, version, file,
-        budget_sectors, fields) and ``files``.
+        ``source`` names the file (and version) that last defined the entry. ``attrs["library"]``
+        names the loaded set of files; :func:`framework`, :func:`systems` and :func:`library_files` read
+        the structure, the sector systems and the files from it (kept outside ``attrs``, which pandas
+        copies on every operation).
 
     Raises
     ------
@@ -377,10 +381,7 @@ def load_library(extensions: str | Path | Iterable[str | Path] | None = None) ->
     """
     files = shipped_files()
     extra = _extension_files(extensions)
-    frame = _load_cached(_stamp(files), _stamp(extra))
-    out = frame.copy()
-    out.attrs = copy.deepcopy(frame.attrs)
-    return out
+    return _load_cached(_stamp(files), _stamp(extra)).copy()
 
 
 @functools.lru_cache(maxsize=16)
@@ -481,13 +482,33 @@ def _load_cached(shipped: tuple, extra: tuple) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["core"] = frame["core"].astype(bool)
     frame["cost_driver"] = frame["cost_driver"].astype(bool)
+    frame["comparable"] = frame["comparable"].astype(bool)
     _check_collisions(frame)
-    frame.attrs = {
+    key = f"library-{len(_META)}"
+    _META[key] = {
         "framework": framework,
         "systems": {k: {**v, "fields": dict(v["fields"])} for k, v in systems.items()},
         "files": [Path(name).name for name, _m, _s in shipped + extra],
     }
+    frame.attrs = {"library": key}
     return frame
+
+
+#: Structure, sector systems and files of each loaded library, by ``attrs["library"]``.
+_META: dict[str, dict] = {}
+
+
+def _meta(library: pd.DataFrame | None) -> dict:
+    library = load_library() if library is None else library
+    key = library.attrs.get("library")
+    if key not in _META:
+        raise LibraryError("这不是 load_library() 载入的指标库 / not a library from load_library()")
+    return _META[key]
+
+
+def library_files(library: pd.DataFrame | None = None) -> list[str]:
+    """Names of the files the library was loaded from, shipped first."""
+    return list(_meta(library)["files"])
 
 
 def _check_collisions(frame: pd.DataFrame) -> None:
@@ -519,7 +540,7 @@ def _check_collisions(frame: pd.DataFrame) -> None:
 
 def framework(library: pd.DataFrame | None = None) -> pd.DataFrame:
     """The level-1/level-2 structure of the common framework as a table (一级指标, 二级指标, order)."""
-    structure = (library if library is not None else load_library()).attrs["framework"]
+    structure = _meta(library)["framework"]
     rows = [(l1, l2) for l1, l2s in structure.items() for l2 in l2s]
     return pd.DataFrame(rows, columns=["level1", "level2"])
 
@@ -528,7 +549,7 @@ def systems(library: pd.DataFrame) -> pd.DataFrame:
     """One row per sector system: sector, title, version, file, budget_sectors, fields, n_indicators, n_core."""
     counts = library.groupby("sector", sort=False).agg(n_indicators=("id", "size"), n_core=("core", "sum"))
     rows = []
-    for sector, info in library.attrs["systems"].items():
+    for sector, info in _meta(library)["systems"].items():
         rows.append(
             {
                 "sector": sector,

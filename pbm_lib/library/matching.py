@@ -36,6 +36,7 @@ allows are checked for containment.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -64,6 +65,8 @@ TOP_TERMS = 12
 VARIANT_WEIGHTS = (1.0, 0.97, 0.95)
 #: Rows of names scored per block (bounds memory: rows × terms floats).
 BLOCK = 2048
+#: Distinct name variants whose scores are kept per library.
+CACHE_SIZE = 200_000
 #: Values of ``method``.
 METHODS = ("exact", "contains", "similar", "pattern", "parent")
 
@@ -162,6 +165,13 @@ def _containment(part: str, whole: str) -> float:
 
 
 def _canonical_unit(value: object) -> str | None:
+    if isinstance(value, str):
+        return _canonical_text_unit(value)
+    return _canonical_text_unit(normalise_word(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_text_unit(value: str | None) -> str | None:
     text = normalise_word(value)
     if text is None or text in BLANK_MARKERS:
         return None
@@ -178,6 +188,7 @@ def _families(unit: str | None) -> tuple[str | None, str | None]:
     return (family, unit_family(UNIT_ALIASES.get(head, head))[0] if head else None)
 
 
+@functools.lru_cache(maxsize=65536)
 def _unit_factor(name_unit: str | None, library_unit: str) -> float:
     """1 when the name's unit can be the indicator's, else :data:`UNIT_PENALTY` or :data:`UNIT_PENALTY_MINOR`."""
     if name_unit is None:
@@ -197,9 +208,14 @@ def _unit_factor(name_unit: str | None, library_unit: str) -> float:
 
 
 class _Terms:
-    """Every normalised name and alias of the library, grouped by indicator, with their bigram matrix."""
+    """Every normalised name and alias of the library, grouped by indicator, with their bigram matrix.
+
+    Built once per distinct library (:func:`_terms_for`); keeps the per-indicator scores of every
+    variant it has scored, so that a second look-up of the same names is free.
+    """
 
     def __init__(self, library: pd.DataFrame):
+        self.cache: dict[str, np.ndarray] = {}
         texts: list[str] = []
         owner: list[int] = []
         for i, (name, aliases) in enumerate(zip(library["name"], library["aliases"], strict=True)):
@@ -262,12 +278,37 @@ class _Terms:
         return scores
 
     def per_indicator(self, variants: list[str]) -> np.ndarray:
-        """Per variant × indicator: the best of the indicator's terms."""
-        if not self.texts:
-            return np.zeros((len(variants), self.n_indicators), dtype=np.float32)
-        best = np.maximum.reduceat(self.score(variants), self.starts, axis=1)
-        best[:, ~self.has_terms] = 0.0
-        return best
+        """Per variant × indicator: the best of the indicator's terms (cached per variant)."""
+        todo = list(dict.fromkeys(v for v in variants if v not in self.cache))
+        if todo and self.texts:
+            best = np.maximum.reduceat(self.score(todo), self.starts, axis=1)
+            best[:, ~self.has_terms] = 0.0
+            if len(self.cache) + len(todo) > CACHE_SIZE:
+                self.cache.clear()
+            self.cache.update(zip(todo, best, strict=True))
+        elif todo:
+            self.cache.update((v, np.zeros(self.n_indicators, dtype=np.float32)) for v in todo)
+        if not variants:
+            return np.zeros((0, self.n_indicators), dtype=np.float32)
+        return np.stack([self.cache[v] for v in variants])
+
+
+_TERMS: dict[tuple, _Terms] = {}
+
+
+def _terms_for(library: pd.DataFrame) -> _Terms:
+    """The term index of a library, shared by every call with the same names, aliases and patterns."""
+    key = (
+        tuple(library["id"]),
+        tuple(library["name"]),
+        tuple(library["aliases"]),
+        tuple(library["patterns"]),
+    )
+    if key not in _TERMS:
+        if len(_TERMS) >= 8:
+            _TERMS.clear()
+        _TERMS[key] = _Terms(library)
+    return _TERMS[key]
 
 
 def _method(variants: list[tuple[str, float]], terms: _Terms, indicator: int, score: float) -> str:
@@ -354,7 +395,7 @@ def match_indicators(
 
     name_codes, distinct = pd.factorize(names.to_numpy(dtype=object), use_na_sentinel=True)
     variants = [_variants(v) for v in distinct]
-    terms = _Terms(library)
+    terms = _terms_for(library)
     n_ind = len(library)
     best = np.zeros((len(distinct), n_ind), dtype=np.float32)
     flat = [(i, v, w) for i, vs in enumerate(variants) for v, w in vs]

@@ -17,7 +17,19 @@ every project this module runs five checks, each giving a credit in [0, 1]:
     a continuing project's positive target below last year's actual (or a reverse target above it) is
     set too low; credit = 1 − share of the comparable indicators set too low (1 with none comparable).
 
-The review points are ``Σ points_c · credit_c`` (``points``, total 100); the grade 优/良/中/差 is their
+With the indicator library (``target_review.library``, :mod:`pbm_lib.library`, issue 8) two more checks
+lose points from that total:
+
+``below_benchmark``
+    each indicator is matched to the library; for intensive indicators (rates, unit costs, time limits)
+    the benchmark is a statistic (median) of what comparable projects (same sector, else all) achieved
+    last year (上年完成值, 历史标准); a positive target below it, or a reverse target above it, is set
+    low. ``deduct.below_benchmark`` × the share of benchmarked targets set low is deducted.
+``missing_core``
+    a project whose matched indicators place it in a field (领域) of its sector system must carry that
+    field's core indicators (核心指标); ``deduct.missing_core`` × the share missing is deducted.
+
+The review points are ``Σ points_c · credit_c`` (``points``, total 100) less those deductions; the grade 优/良/中/差 is their
 band in ``grades`` and the consequence comes from ``consequences`` (第二十五条: 直接进入预算安排,
 协商完善, 修改后重报, 不得进入). A project without targets gets no grade and the consequence
 ``no_targets`` (不安排预算, seed plan). The points per check and the grade bands are toolkit policy:
@@ -33,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from ..indicators import align_units, parse_values
+from ..library import load_library, match_indicators
+from ..library.standards import history_standards, indicator_observations, lookup_benchmarks, unit_factors
 from ..schemes import Scheme
 from ..scoring import score_indicators, split_level1
 from . import sections
@@ -45,11 +59,35 @@ ISSUES = {
     "no_numeric_target": "目标值未量化",
     "no_basis": "缺少取值依据",
     "below_last_actual": "目标值低于上年实际完成值（目标设定偏低）",
+    "below_benchmark": "目标值低于历史标准（同类项目上年实际）",
+    "missing_core": "缺少本领域核心指标",
 }
+#: Comparable groups of ``target_review.library.groups`` as :mod:`pbm_lib.library.standards` keys.
+LIBRARY_GROUPS = {"sector_size": ("sector", "size"), "sector": ("sector",), "all": ()}
+#: Chinese names of the benchmark statistics.
+STATISTIC_NAMES = {"p25": "下四分位数", "median": "中位数", "p75": "上四分位数", "mean": "平均值"}
+#: Columns added by the library checks (:func:`library_checks`).
+LIBRARY_COLUMNS = (
+    "library_id",
+    "library_name",
+    "match_score",
+    "benchmark",
+    "benchmark_unit",
+    "benchmark_group",
+    "benchmark_projects",
+    "benchmarked",
+    "below_benchmark",
+)
 
 
 def indicator_checks(
-    indicators: pd.DataFrame, scheme: Scheme, scored: pd.DataFrame | None = None
+    indicators: pd.DataFrame,
+    scheme: Scheme,
+    scored: pd.DataFrame | None = None,
+    *,
+    projects: pd.DataFrame | None = None,
+    library: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per indicator row: numeric target, 取值依据, and comparison with last year's actual.
 
@@ -63,13 +101,18 @@ def indicator_checks(
         The 绩效指标 sheet.
     scored : DataFrame, optional
         :func:`pbm_lib.scoring.score_indicators` of the same rows (computed when not given).
+    projects : DataFrame, optional
+        The 项目 sheet. Given, and with a ``target_review.library`` block in the scheme, the library
+        columns of :func:`library_checks` are added.
+    library, standards : DataFrame, optional
+        Passed to :func:`library_checks`.
 
     Returns
     -------
     DataFrame
         ``project_id``, ``seq``, ``level1``, ``category`` (scheme level-1 name), ``level2``, ``level3``,
         ``weight``, ``quantified``, ``has_basis``, ``last_value`` (in the target's unit), ``comparable``,
-        ``below_last``.
+        ``below_last``; with ``projects``, also :data:`LIBRARY_COLUMNS`.
     """
     if scored is None:
         scored = score_indicators(indicators, scheme)
@@ -102,7 +145,7 @@ def indicator_checks(
     reverse = np.isin(direction, ["reverse", "reverse_strict"])
     comparable = quantified & np.isfinite(last_value) & (positive | reverse)
     below = comparable & np.where(positive, t < last_value - 1e-9, t > last_value + 1e-9)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "project_id": indicators["project_id"].to_numpy(),
             "seq": indicators["seq"].to_numpy() if "seq" in indicators else np.arange(1, n + 1),
@@ -118,6 +161,216 @@ def indicator_checks(
             "below_last": below,
         }
     )
+    if projects is not None and _library_section(scheme) is not None:
+        checks = library_checks(indicators, projects, scheme, scored, library=library, standards=standards)
+        for column in LIBRARY_COLUMNS:
+            out[column] = checks[column].to_numpy()
+    return out
+
+
+def _library_section(scheme: Scheme) -> Any:
+    return sections.get(scheme, "target_review").get("library")
+
+
+def library_checks(
+    indicators: pd.DataFrame,
+    projects: pd.DataFrame,
+    scheme: Scheme,
+    scored: pd.DataFrame | None = None,
+    *,
+    library: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per indicator row: its library indicator and, for intensive indicators, its benchmark (历史标准).
+
+    Each row's 三级指标 is matched to the library (:func:`pbm_lib.library.match_indicators`, with the
+    project's sector and the row's unit). Unless ``standards`` are given, they are drawn from the same
+    rows' 上年完成值 (:func:`pbm_lib.library.standards.history_standards`): what comparable projects
+    achieved the year before the targets were set. The benchmark is the scheme's statistic of the most
+    specific comparable group with enough projects, converted to the target's unit. A quantified
+    positive (≥, >) target of a kind in ``benchmark_kinds`` (and not marked ``comparable: false`` in the
+    library: catch-alls such as 完成时限 or 单位成本 mix unlike things) below ``(1 − tolerance)·benchmark``, or a
+    reverse (≤, <) one above ``(1 + tolerance)·benchmark``, is ``below_benchmark``; ``=`` rows are
+    not compared.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        The 绩效指标 sheet.
+    projects : DataFrame
+        The 项目 sheet (``sector`` gives the sector system and the comparable group).
+    scheme : Scheme
+        ``target_review.library``.
+    scored : DataFrame, optional
+        :func:`pbm_lib.scoring.score_indicators` of ``indicators``.
+    library : DataFrame, optional
+        The library (default: the shipped one plus the scheme's ``extension``).
+    standards : DataFrame, optional
+        :func:`pbm_lib.library.standards.history_standards` drawn from other years.
+
+    Returns
+    -------
+    DataFrame
+        Same rows as ``indicators`` (fresh index): ``project_id``, ``seq`` and :data:`LIBRARY_COLUMNS`
+        (``benchmark`` in the target's unit, ``benchmark_unit`` that unit).
+    """
+    cfg = _library_section(scheme)
+    n = len(indicators)
+    out = pd.DataFrame(
+        {
+            "project_id": indicators["project_id"].to_numpy() if n else [],
+            "seq": indicators["seq"].to_numpy() if "seq" in indicators else np.arange(1, n + 1),
+        }
+    )
+    for column in LIBRARY_COLUMNS:
+        out[column] = False if column in ("benchmarked", "below_benchmark") else None
+    if cfg is None or n == 0:
+        return out
+    if library is None:
+        library = load_library(cfg["extension"])
+    if scored is None:
+        scored = score_indicators(indicators, scheme)
+    sectors = (
+        projects.drop_duplicates("project_id").set_index("project_id")["sector"]
+        if "sector" in projects
+        else pd.Series(dtype=object)
+    )
+    row_sector = indicators["project_id"].map(sectors).astype(object)
+    row_sector = row_sector.where(row_sector.notna(), None)
+    match = match_indicators(
+        indicators["level3"],
+        library,
+        sector=row_sector,
+        units=indicators.get("measure_unit"),
+        threshold=float(cfg["min_match_score"]),
+    )
+    groupings = [LIBRARY_GROUPS[g] for g in cfg["groups"]]
+    if standards is None:
+        observations = indicator_observations(
+            indicators, projects, library, sources=("last_actual",), match=match
+        )
+        standards = history_standards(
+            observations, library, groupings=groupings, min_projects=int(cfg["min_projects"])
+        )
+    ids = match["library_id"].to_numpy(dtype=object)
+    rows = pd.DataFrame({"library_id": ids, "sector": row_sector.to_numpy(dtype=object), "size": None})
+    found = lookup_benchmarks(rows, standards, statistic=cfg["benchmark"], groupings=groupings)
+    lib = library.set_index("id")
+    lib_unit = pd.Series(ids, dtype=object).map(lib["unit"]).to_numpy(dtype=object)
+    kind = pd.Series(ids, dtype=object).map(lib["kind"]).to_numpy(dtype=object)
+    comparable = pd.Series(ids, dtype=object).map(lib["comparable"]).fillna(False).to_numpy(dtype=bool)
+    target_unit = (
+        parse_values(indicators["target"], indicators.get("direction"), indicators.get("measure_unit"))[
+            "unit"
+        ]
+        .astype(object)
+        .to_numpy()
+    )
+    target_unit = np.where(pd.notna(target_unit), target_unit, lib_unit)
+    benchmark = found["benchmark"].to_numpy(dtype=float) * unit_factors(lib_unit, target_unit)
+    t = scored["target_value"].to_numpy(dtype=float)
+    direction = scored["direction_rule"].astype(object).to_numpy()
+    positive = np.isin(direction, ["positive", "positive_strict"])
+    reverse = np.isin(direction, ["reverse", "reverse_strict"])
+    quantified = np.isfinite(t) & (scored["kind"].astype(object).to_numpy() == "quantitative")
+    benchmarked = (
+        quantified
+        & (positive | reverse)
+        & np.isin(kind, list(cfg["benchmark_kinds"]))
+        & comparable
+        & np.isfinite(benchmark)
+    )
+    tolerance = float(cfg["tolerance"])
+    with np.errstate(invalid="ignore"):
+        below = benchmarked & np.where(
+            positive, t < benchmark * (1 - tolerance) - 1e-9, t > benchmark * (1 + tolerance) + 1e-9
+        )
+    out["library_id"] = ids
+    out["library_name"] = match["library_name"].to_numpy(dtype=object)
+    out["match_score"] = match["score"].to_numpy(dtype=float)
+    out["benchmark"] = np.where(benchmarked, benchmark, np.nan)
+    out["benchmark_unit"] = np.where(benchmarked, target_unit, None)
+    out["benchmark_group"] = np.where(benchmarked, found["benchmark_group"].to_numpy(dtype=object), None)
+    out["benchmark_projects"] = np.where(benchmarked, found["benchmark_projects"].to_numpy(), 0).astype(int)
+    out["benchmarked"] = benchmarked
+    out["below_benchmark"] = below
+    return out
+
+
+def core_indicator_checks(
+    rows: pd.DataFrame, projects: pd.DataFrame, scheme: Scheme, library: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per project: the field (领域) its matched indicators place it in, and that field's missing core indicators.
+
+    A project's field is the field of a sector system with most of its matched rows, if at least
+    ``min_field_rows`` and not tied with another field; projects without a sector are not placed.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        :func:`library_checks` (``project_id``, ``library_id``).
+    projects : DataFrame
+        The 项目 sheet.
+    scheme : Scheme
+        ``target_review.library``.
+    library : DataFrame, optional
+        The library (default: shipped plus the scheme's extension).
+
+    Returns
+    -------
+    DataFrame
+        One row per project: ``project_id``, ``library_field`` (``体系/领域``), ``n_core``,
+        ``n_missing_core``, ``missing_core`` (names, 、-joined; None when complete or not placed).
+    """
+    cfg = _library_section(scheme)
+    out = pd.DataFrame({"project_id": projects["project_id"].to_numpy()})
+    out["library_field"] = None
+    out["n_core"] = 0
+    out["n_missing_core"] = 0
+    out["missing_core"] = None
+    if cfg is None or not len(rows) or "sector" not in projects:
+        return out
+    if library is None:
+        library = load_library(cfg["extension"])
+    lib = library.set_index("id")
+    has_sector = projects.drop_duplicates("project_id").set_index("project_id")["sector"].notna()
+    matched = rows.loc[rows["library_id"].notna(), ["project_id", "library_id"]].drop_duplicates()
+    matched = matched[matched["project_id"].map(has_sector).fillna(False).astype(bool).to_numpy()]
+    placed = matched.assign(
+        system=matched["library_id"].map(lib["sector"]), field=matched["library_id"].map(lib["field"])
+    ).dropna(subset=["field"])
+    counts = placed.groupby(["project_id", "system", "field"], sort=False).size().reset_index(name="n")
+    top = counts.groupby("project_id")["n"].transform("max")
+    winners = counts[counts["n"] == top]
+    winners = winners[~winners["project_id"].duplicated(keep=False)]
+    winners = winners[winners["n"] >= int(cfg["min_field_rows"])]
+    if not len(winners):
+        return out
+    core = library.loc[library["core"], ["id", "name", "sector", "field"]]
+    wanted = winners.merge(core, left_on=["system", "field"], right_on=["sector", "field"], how="left")
+    present = pd.MultiIndex.from_frame(matched[["project_id", "library_id"]])
+    wanted["missing"] = wanted["id"].notna() & ~pd.MultiIndex.from_arrays(
+        [wanted["project_id"], wanted["id"]]
+    ).isin(present)
+    summary = wanted.groupby("project_id", sort=False).agg(
+        system=("system", "first"),
+        field=("field", "first"),
+        n_core=("id", "count"),
+        n_missing_core=("missing", "sum"),
+    )
+    summary["missing_core"] = (
+        wanted[wanted["missing"]].groupby("project_id", sort=False)["name"].agg("、".join)
+    )
+    summary["library_field"] = summary["system"] + "/" + summary["field"]
+    index = out["project_id"]
+    found = summary.reindex(index)
+    known = found["library_field"].notna().to_numpy()
+    out["library_field"] = np.where(known, found["library_field"].to_numpy(dtype=object), None)
+    out["n_core"] = found["n_core"].fillna(0).to_numpy(dtype=int)
+    out["n_missing_core"] = found["n_missing_core"].fillna(0).to_numpy(dtype=int)
+    missing = found["missing_core"].to_numpy(dtype=object)
+    out["missing_core"] = np.where(known & pd.notna(missing), missing, None)
+    return out
 
 
 def _required_items(scheme: Scheme) -> list[tuple[str, str | None]]:
@@ -132,6 +385,10 @@ def review_targets(
     projects: pd.DataFrame,
     scheme: Scheme,
     scored: pd.DataFrame | None = None,
+    *,
+    library: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
+    checks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Review grade and consequence of every project's target set (see the module docstring for the checks).
 
@@ -145,6 +402,11 @@ def review_targets(
         ``target_review`` section; ``weights`` (``indicators_total``, level-1 weights) for the weights check.
     scored : DataFrame, optional
         :func:`pbm_lib.scoring.score_indicators` of ``indicators``.
+    library, standards : DataFrame, optional
+        The indicator library and historical standards for :func:`library_checks` (defaults: the
+        shipped library with the scheme's extension; standards from the rows' 上年完成值).
+    checks : DataFrame, optional
+        :func:`indicator_checks` of ``indicators`` with ``projects`` (computed when not given).
 
     Returns
     -------
@@ -153,10 +415,22 @@ def review_targets(
         ``has_targets``, ``missing_categories`` (、-joined), ``quantified_share``, ``weight_total``,
         ``weights_ok``, ``level1_ok``, ``basis_share``, ``n_comparable``, ``n_below_last``, one
         ``credit_<check>`` per check, ``points``, ``grade`` (None without targets), ``result``
-        (the grade, or 无绩效目标) and ``consequence``.
+        (the grade, or 无绩效目标) and ``consequence``. With ``target_review.library`` also
+        ``n_benchmarked``, ``n_below_benchmark``, ``library_field``, ``n_core``, ``n_missing_core``,
+        ``missing_core``, ``credit_below_benchmark``, ``credit_missing_core`` and ``library_deduction``
+        (points deducted before the grade).
     """
     s = sections.get(scheme, "target_review")
-    rows = indicator_checks(indicators, scheme, scored)
+    cfg = s.get("library")
+    if cfg is not None and library is None:
+        library = load_library(cfg["extension"])
+    rows = (
+        checks
+        if checks is not None
+        else indicator_checks(
+            indicators, scheme, scored, projects=projects, library=library, standards=standards
+        )
+    )
     ids = projects["project_id"].to_numpy()
     pid = pd.Index(ids)
     code = pid.get_indexer(rows["project_id"].to_numpy())
@@ -218,6 +492,19 @@ def review_targets(
         "not_below_last": np.where(n_comparable > 0, 1.0 - safe_ratio(n_below, n_comparable), 1.0),
     }
     points = sum(float(s["points"][c]) * np.nan_to_num(credit[c]) for c in CHECKS)
+    if cfg is not None:
+        n_benchmarked = count(rows["benchmarked"].to_numpy(dtype=bool))
+        n_below_benchmark = count(rows["below_benchmark"].to_numpy(dtype=bool))
+        core = core_indicator_checks(rows, projects, scheme, library)
+        core = core.set_index("project_id").reindex(ids)
+        n_core = core["n_core"].fillna(0).to_numpy(dtype=float)
+        n_missing_core = core["n_missing_core"].fillna(0).to_numpy(dtype=float)
+        credit_benchmark = 1.0 - np.nan_to_num(safe_ratio(n_below_benchmark, n_benchmarked))
+        credit_core = 1.0 - np.nan_to_num(safe_ratio(n_missing_core, n_core))
+        deduction = float(cfg["deduct"]["below_benchmark"]) * (1.0 - credit_benchmark) + float(
+            cfg["deduct"]["missing_core"]
+        ) * (1.0 - credit_core)
+        points = np.maximum(0.0, points - deduction)
     points = np.where(has, points, np.nan)
     grade = band(points, s["grades"], "grade", scheme.rules.total_decimals)
     consequence = np.where(
@@ -236,6 +523,16 @@ def review_targets(
     out["n_below_last"] = n_below.astype(int)
     for c in CHECKS:
         out[f"credit_{c}"] = np.where(has, credit[c], np.nan)
+    if cfg is not None:
+        out["n_benchmarked"] = n_benchmarked.astype(int)
+        out["n_below_benchmark"] = n_below_benchmark.astype(int)
+        out["library_field"] = core["library_field"].to_numpy(dtype=object)
+        out["n_core"] = n_core.astype(int)
+        out["n_missing_core"] = n_missing_core.astype(int)
+        out["missing_core"] = core["missing_core"].to_numpy(dtype=object)
+        out["credit_below_benchmark"] = np.where(has, credit_benchmark, np.nan)
+        out["credit_missing_core"] = np.where(has, credit_core, np.nan)
+        out["library_deduction"] = np.where(has, deduction, np.nan)
     out["points"] = points
     out["grade"] = grade
     out["result"] = np.where(has, grade, NO_TARGETS)
@@ -244,27 +541,80 @@ def review_targets(
 
 
 def indicator_issues(
-    indicators: pd.DataFrame, scheme: Scheme, scored: pd.DataFrame | None = None
+    indicators: pd.DataFrame,
+    scheme: Scheme,
+    scored: pd.DataFrame | None = None,
+    *,
+    projects: pd.DataFrame | None = None,
+    library: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
+    checks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The rows behind the review's lost points: unquantified targets, no 取值依据, targets below last year.
+    """The rows behind the review's lost points: unquantified targets, no 取值依据, targets below last year;
+    with ``projects`` and the library, targets below their benchmark and missing core indicators.
+
+    ``checks`` is :func:`indicator_checks` of the same rows (computed when not given).
 
     Returns
     -------
     DataFrame
         One row per finding: ``project_id``, ``seq``, ``level3``, ``issue`` (``no_numeric_target``,
-        ``no_basis``, ``below_last_actual``) and ``message`` (Chinese).
+        ``no_basis``, ``below_last_actual``, ``below_benchmark``, ``missing_core``) and ``message``
+        (Chinese; a benchmark finding names the benchmark and its group). A missing core indicator is a
+        finding of the whole project: ``seq`` 0 and ``level3`` the missing indicator's library name.
     """
-    rows = indicator_checks(indicators, scheme, scored)
+    cfg = _library_section(scheme) if projects is not None else None
+    if cfg is not None and library is None:
+        library = load_library(cfg["extension"])
+    rows = (
+        checks
+        if checks is not None
+        else indicator_checks(
+            indicators, scheme, scored, projects=projects, library=library, standards=standards
+        )
+    )
     parts = []
-    for issue, mask in (
+    checks = [
         ("no_numeric_target", ~rows["quantified"]),
         ("no_basis", ~rows["has_basis"]),
         ("below_last_actual", rows["below_last"]),
-    ):
+    ]
+    if cfg is not None:
+        checks.append(("below_benchmark", rows["below_benchmark"].astype(bool)))
+    for issue, mask in checks:
         found = rows.loc[mask.to_numpy(), ["project_id", "seq", "level3"]].copy()
         found["issue"] = issue
         found["message"] = ISSUES[issue]
+        if issue == "below_benchmark":
+            picked = rows.loc[mask.to_numpy()]
+            statistic = STATISTIC_NAMES[cfg["benchmark"]]
+            found["message"] = [
+                f"{ISSUES[issue]}：{group}同类项目（{n}个）上年实际{statistic}为{b:.4g}{u or ''}"
+                for b, u, group, n in zip(
+                    picked["benchmark"],
+                    picked["benchmark_unit"],
+                    picked["benchmark_group"],
+                    picked["benchmark_projects"],
+                    strict=True,
+                )
+            ]
         parts.append(found)
+    if cfg is not None and projects is not None:
+        core = core_indicator_checks(rows, projects, scheme, library)
+        core = core[core["missing_core"].notna()]
+        if len(core):
+            missing = core.assign(level3=core["missing_core"].str.split("、")).explode("level3")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "project_id": missing["project_id"].to_numpy(),
+                        "seq": 0,
+                        "level3": missing["level3"].to_numpy(),
+                        "issue": "missing_core",
+                        "message": [f"{ISSUES['missing_core']}（{f}）" for f in missing["library_field"]],
+                    }
+                )
+            )
     return (
         pd.concat(parts, ignore_index=True)
         .sort_values(["project_id", "seq"], kind="stable")
@@ -302,10 +652,16 @@ def run(year: Any, scheme: Scheme) -> dict[str, pd.DataFrame]:
     """All target-review tables of a year: ``projects`` (:func:`review_targets`), ``issues``
     (:func:`indicator_issues`) and ``departments`` (:func:`department_target_presence`)."""
     indicators = table(year, "indicators")
+    projects = table(year, "projects")
     scored = score_indicators(indicators, scheme)
+    cfg = _library_section(scheme)
+    library = load_library(cfg["extension"]) if cfg is not None else None
+    checks = indicator_checks(indicators, scheme, scored, projects=projects, library=library)
     return {
-        "projects": review_targets(indicators, table(year, "projects"), scheme, scored),
-        "issues": indicator_issues(indicators, scheme, scored),
+        "projects": review_targets(indicators, projects, scheme, scored, library=library, checks=checks),
+        "issues": indicator_issues(
+            indicators, scheme, scored, projects=projects, library=library, checks=checks
+        ),
         "departments": department_target_presence(
             table(year, "units"), table(year, "department_targets"), scheme
         ),
