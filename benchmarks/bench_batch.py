@@ -14,8 +14,9 @@ table and records a score. The plan is one report per project of a synthetic yea
 (:func:`pbm_lib.workbook.synth.synthetic_year`). Rates are reports per minute of wall-clock time, each
 way's own start-up included. The CLI loop is slow (two Python start-ups per report), so by default
 it runs on a sample of the plan (``--cli-sample``; its rate is per report either way; use
-``--cli-sample 0`` for the whole plan). Peak memory is the summed RSS of the pool run's process tree
-(parent, workers, kernels), sampled every 0.2 s, for ``--reports`` and ``--large`` reports.
+``--cli-sample 0`` for the whole plan). Peak memory is that of the pool run's process tree
+(parent, workers, kernels) as summed PSS and summed RSS, sampled every 0.2 s, for ``--reports`` and
+``--large`` reports.
 """
 
 from __future__ import annotations
@@ -186,30 +187,38 @@ print(time.perf_counter() - started, summary.executed, summary.workers)
 """
 
 
-def run_pool(workbook: Path, params: Path, out: Path, jobs: int | None) -> tuple[float, int, int, float]:
-    """Run ``run_year`` in a child process; returns (seconds, reports, workers, peak RSS in MiB)."""
+def run_pool(
+    workbook: Path, params: Path, out: Path, jobs: int | None
+) -> tuple[float, int, int, float, float]:
+    """Run ``run_year`` in a child process: (seconds, reports, workers, peak RSS, peak PSS in MiB).
+
+    RSS summed over processes counts the pages forked workers share with the parent several times;
+    PSS (proportional set size) splits shared pages between their users, so its sum is the real total.
+    """
     import psutil
 
     script = POOL_SCRIPT.format(
         here=str(HERE), workbook=str(workbook), out=str(out), params=str(params), jobs=jobs
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         root = psutil.Process(child.pid)
         while not done.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
-                total = 0
+                rss = pss = 0
                 for process in tree:
                     try:
-                        total += process.memory_info().rss
+                        info = process.memory_full_info()
+                        rss += info.rss
+                        pss += info.pss
                     except psutil.Error:
                         pass
-                peak = max(peak, total)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             except psutil.Error:
                 return
             time.sleep(0.2)
@@ -222,7 +231,7 @@ def run_pool(workbook: Path, params: Path, out: Path, jobs: int | None) -> tuple
     if child.returncode:
         raise SystemExit(f"pool run failed ({child.returncode})")
     seconds, executed, workers = output.split()[-3:]
-    return float(seconds), int(executed), int(workers), peak / 2**20
+    return float(seconds), int(executed), int(workers), peak / 2**20, peak_pss / 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         api_ids = ids[: args.api_sample] if args.api_sample else ids
 
         print(f"pool: {n} reports …", flush=True)
-        pool_s, pool_n, workers, pool_rss = run_pool(workbook, params, root / "pool", args.jobs)
+        pool_s, pool_n, workers, pool_rss, pool_pss = run_pool(workbook, params, root / "pool", args.jobs)
         print(f"sequential API: {len(api_ids)} reports …", flush=True)
         api_s = run_api(notebook, api_ids, root / "api")
         print(f"CLI loop: {len(cli_ids)} reports …", flush=True)
@@ -282,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": large[0],
             "per_minute": rate(large[1], large[0]),
             "peak_rss_mib": large[3],
+            "peak_pss_mib": large[4],
         }
     pool_rate = figures["pool"]["per_minute"]
     print()
@@ -292,10 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"pool ÷ CLI loop:       {pool_rate / figures['cli']['per_minute']:6.1f}×   (target ≥ 10×)")
     print(f"pool ÷ sequential API: {pool_rate / figures['api']['per_minute']:6.1f}×   (target ≥ 4×)")
-    print(f"peak RSS of the pool run, {n} reports: {pool_rss:7.0f} MiB")
+    print(
+        f"peak memory of the pool run, {n:>4} reports: PSS {pool_pss:5.0f} MiB, summed RSS {pool_rss:5.0f} MiB"
+    )
     if large:
         print(
-            f"peak RSS of the pool run, {large[1]} reports: {large[3]:7.0f} MiB  ({rate(large[1], large[0]):.1f} reports/min)"
+            f"peak memory of the pool run, {large[1]:>4} reports: PSS {large[4]:5.0f} MiB, "
+            f"summed RSS {large[3]:5.0f} MiB  ({rate(large[1], large[0]):.1f} reports/min)"
         )
     if args.cli_sample and args.cli_sample < n:
         print(f"(the CLI loop ran {len(cli_ids)} of the {n} reports; its rate is per report)")
