@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "synth",
     "cea", "dea",
     "score",
+    "indicators",
 ]
 
 

@@ -7,25 +7,37 @@ build sector-, field- and level-specific indicator and standard systems inside i
 - the library as versioned data (``data/*.v1.yaml``), loaded and validated by :func:`load_library`,
   which also takes a city's own files (additions and overrides);
 - :func:`match_indicators`, mapping free-text indicator names to library indicators;
-- :func:`indicator_observations`, :func:`history_standards`, :func:`lookup_benchmarks` and
-  :func:`cost_standards`: standards drawn from history (历史标准) and unit-cost standards (成本标准);
+- :func:`indicator_observations` / :func:`year_observations`, :func:`history_standards`,
+  :func:`lookup_benchmarks` and :func:`cost_standards`: standards drawn from history (历史标准) and
+  unit-cost standards (成本标准);
 - :func:`write_library_xlsx`, the export that units fill their targets from.
 
 See ``pbm_lib/library/README.md`` for the file format and the sector mapping.
 """
 
+from .export import write_library_xlsx
 from .loader import (
     COMMON,
     INTENSIVE_KINDS,
     KINDS,
     LibraryError,
     framework,
+    library_files,
     load_library,
     sector_mask,
     shipped_files,
     systems,
 )
-from .matching import DEFAULT_THRESHOLD, match_indicators, normalise_name
+from .matching import DEFAULT_THRESHOLD, match_indicators, normalise_name, rank_indicators
+from .standards import (
+    cost_standards,
+    history_standards,
+    indicator_observations,
+    lookup_benchmarks,
+    size_bands,
+    unit_factor,
+    year_observations,
+)
 
 __all__ = [
     "COMMON",
@@ -33,11 +45,21 @@ __all__ = [
     "INTENSIVE_KINDS",
     "KINDS",
     "LibraryError",
+    "cost_standards",
     "framework",
+    "history_standards",
+    "indicator_observations",
+    "library_files",
     "load_library",
+    "lookup_benchmarks",
     "match_indicators",
     "normalise_name",
+    "rank_indicators",
     "sector_mask",
     "shipped_files",
+    "size_bands",
     "systems",
+    "unit_factor",
+    "write_library_xlsx",
+    "year_observations",
 ]

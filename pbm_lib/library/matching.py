@@ -495,3 +495,38 @@ def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     first = np.zeros(len(distinct), dtype=np.intp)
     first[codes[::-1]] = np.arange(len(keys))[::-1]
     return distinct, codes, first
+
+
+def rank_indicators(
+    text: object,
+    library: pd.DataFrame | None = None,
+    sector: str | None = None,
+    *,
+    limit: int = 10,
+    threshold: float = 0.45,
+) -> pd.DataFrame:
+    """The library indicators most similar to one text, best first (scored as in :func:`match_indicators`).
+
+    Returns
+    -------
+    DataFrame
+        Up to ``limit`` rows with a score of at least ``threshold``: ``id``, ``name``, ``sector``, ``score``.
+    """
+    if library is None:
+        library = load_library()
+    variants = _variants(text)
+    columns = ["id", "name", "sector", "score"]
+    if not variants or not len(library):
+        return pd.DataFrame(columns=columns)
+    terms = _terms_for(library)
+    weights = np.asarray([w for _v, w in variants], dtype=np.float32)
+    scores = (terms.per_indicator([v for v, _w in variants]) * weights[:, None]).max(axis=0)
+    for j, pattern in terms.patterns:
+        if scores[j] < PATTERN_SCORE and pattern.search(variants[0][0]):
+            scores[j] = PATTERN_SCORE
+    scores = np.where(sector_mask(library, sector).to_numpy(), scores, -1.0)
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] >= threshold][:limit]
+    out = library.iloc[order][["id", "name", "sector"]].copy()
+    out["score"] = scores[order].astype(float)
+    return out.reset_index(drop=True)
