@@ -16,7 +16,8 @@ way's own start-up included. The CLI loop is slow (two Python start-ups per repo
 it runs on a sample of the plan (``--cli-sample``; its rate is per report either way; use
 ``--cli-sample 0`` for the whole plan). Peak memory is that of the pool run's process tree
 (parent, workers, kernels) as summed PSS and summed RSS, sampled every 0.2 s, for ``--reports`` and
-``--large`` reports.
+``--large`` reports; the large plan repeats each project's report (same data, more reports), so any
+growth would come from the number of reports alone.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ BIN = Path(sys.executable).parent
 PARAMETERS = """\
 object_id: str = None  # 必填：项目编码 / required: project id
 year: int = 2025  # 年度 / fiscal year
+copy: int = 1  # 基准测试：同一项目的第几份报告 / benchmark: copy number of the same project's report
 """
 
 BODY = """\
@@ -112,8 +114,9 @@ def nbconvert_html(nb_or_path, out_path, title: str = "") -> Path:
     return Path(out_path)
 
 
-def build(root: Path, n: int) -> tuple[Path, Path, list[str]]:
-    """A synthetic year of ``n`` projects, the report notebook, and a parameters folder registering it."""
+def build(root: Path, n: int, copies: int = 1) -> tuple[Path, Path, list[str]]:
+    """A synthetic year of ``n`` projects, the report notebook, and a parameters folder registering it
+    (``copies`` reports per project, so the number of reports grows while the data stays the same)."""
     import yaml
 
     from pbm_lib.workbook import read_year
@@ -125,16 +128,15 @@ def build(root: Path, n: int) -> tuple[Path, Path, list[str]]:
     write_report_notebook(root / "notebooks" / "report.ipynb")
     params = root / "parameters"
     params.mkdir(exist_ok=True)
-    registry = {
-        "reports": [
-            {
-                "id": "brief",
-                "title": "项目执行简报",
-                "notebook": "notebooks/report.ipynb",
-                "object": "project",
-            }
-        ]
+    report: dict = {
+        "id": "brief",
+        "title": "项目执行简报",
+        "notebook": "notebooks/report.ipynb",
+        "object": "project",
     }
+    if copies > 1:
+        report["vary"] = {"copy": list(range(1, copies + 1))}
+    registry = {"reports": [report]}
     (params / "defaults.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
     ids = [str(i) for i in read_year(workbook).projects["project_id"]]
     return Path(workbook), params, ids
@@ -268,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pool: {args.large} reports (memory) …", flush=True)
             large_root = root / "large"
             large_root.mkdir()
-            large_workbook, large_params, _ = build(large_root, args.large)
+            large_workbook, large_params, _ = build(
+                large_root, args.reports, copies=-(-args.large // args.reports)
+            )
             large = run_pool(large_workbook, large_params, large_root / "pool", args.jobs)
 
     rate = lambda count, seconds: count / seconds * 60  # noqa: E731
