@@ -307,6 +307,42 @@ def summary_box(
     return _fragment(markup, f"[{heading}]")
 
 
+#: Recorded keys holding money (万元), kept to 2 decimals; other numbers keep 4.
+_MONEY_KEYS = frozenset(
+    {
+        "annual",
+        "executed",
+        "blocked_budget",
+        "at_stake",
+        "money",
+        "total_cut",
+        "savings",
+        "npv",
+        "base",
+        "proposed",
+    }
+)
+
+
+def _recorded(values: dict[str, Any]) -> dict[str, Any]:
+    """Results for :func:`pbm_lib.batch.record`: plain numbers rounded for people reading the index
+    (money 2 decimals, scores, rates and shares 4), NaN as None."""
+
+    def plain(key: str, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): plain(key, v) for k, v in value.items()}
+        if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+            return value if not isinstance(value, np.bool_) else bool(value)
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        number = _float(value)
+        if number is None:
+            return None
+        return round(number, 2 if key in _MONEY_KEYS else 4)
+
+    return {key: plain(key, value) for key, value in values.items()}
+
+
 def _join(items: Iterable[Any], sep: str = "、") -> str:
     return sep.join(esc(i) for i in items if not _missing(i))
 
@@ -732,6 +768,11 @@ class ProjectEvaluation:
         items = []
         for r in self.signals.itertuples(index=False):
             items.append(f"{esc(r.label)}：{esc(r.detail)}")
+        unmet = self.indicators[self.indicators["met"] == "否"]
+        if len(unmet):
+            items.append(
+                f"{len(unmet)} 项绩效指标未完成年度目标：{_join(unmet['level3'].head(6))}{'等' if len(unmet) > 6 else ''}"
+            )
         rate = self.execution_rate
         if rate is not None and rate < 0.9:
             items.append(f"预算执行率 {pct(rate)}，低于 90%，资金使用效率有待提高")
@@ -778,26 +819,28 @@ class ProjectEvaluation:
             summary = f"{self.kind}得分无法确定"
         else:
             summary = f"{self.kind}得分{points(self.score)}分，等级{self.grade}"
-        return {
-            "score": None if self.score is None else round(self.score, 6),
-            "grade": self.grade,
-            "summary": summary,
-            "evaluation_kind": self.kind,
-            "self_total": self.self_total,
-            "rule_lo": self.rule_lo,
-            "rule_hi": self.rule_hi,
-            "rule_grade": None if _missing(self.scores.get("rule_grade")) else self.scores.get("rule_grade"),
-            "grade_probabilities": {
-                r.label: r.probability for r in self.grade_probabilities.itertuples(index=False)
-            },
-            "annual": self.annual,
-            "executed": self.executed,
-            "execution_rate": self.execution_rate,
-            "indicators": len(self.indicators),
-            "indicators_met": self.n_met,
-            "issuer": self.issuer,
-            "title": f"{REPORT_TITLES['project_evaluation']}：{self.name}",
-        }
+        return _recorded(
+            {
+                "score": self.score,
+                "grade": self.grade,
+                "summary": summary,
+                "evaluation_kind": self.kind,
+                "self_total": self.self_total,
+                "rule_lo": self.rule_lo,
+                "rule_hi": self.rule_hi,
+                "rule_grade": None
+                if _missing(self.scores.get("rule_grade"))
+                else self.scores.get("rule_grade"),
+                "grade_probabilities": {
+                    r.label: r.probability for r in self.grade_probabilities.itertuples(index=False)
+                },
+                "annual": self.annual,
+                "executed": self.executed,
+                "execution_rate": self.execution_rate,
+                "indicators": len(self.indicators),
+                "indicators_met": self.n_met,
+            }
+        )
 
 
 def _short(level: Any) -> str:
@@ -1511,19 +1554,19 @@ class ExAnteAssessment:
             if self.assessed and self.score is not None
             else (self.flag or "未开展事前绩效评估")
         )
-        return {
-            "score": None if self.score is None else round(self.score, 6),
-            "grade": None,
-            "summary": summary,
-            "conclusion": self.conclusion,
-            "assessed": self.assessed,
-            "n_experts": self.n_experts,
-            "npv": None if not self.appraisal else _float(self.appraisal.get("npv")),
-            "bcr": None if not self.appraisal else _float(self.appraisal.get("bcr")),
-            "flag": self.flag,
-            "title": f"{REPORT_TITLES['ex_ante_assessment']}：{self.name}",
-            "issuer": str(self.project["unit_name"]),
-        }
+        return _recorded(
+            {
+                "score": self.score,
+                "grade": None,
+                "summary": summary,
+                "conclusion": self.conclusion,
+                "assessed": self.assessed,
+                "n_experts": self.n_experts,
+                "npv": None if not self.appraisal else _float(self.appraisal.get("npv")),
+                "bcr": None if not self.appraisal else _float(self.appraisal.get("bcr")),
+                "flag": self.flag,
+            }
+        )
 
 
 def ex_ante_assessment(inputs: Inputs, project_id: str) -> ExAnteAssessment:
@@ -1798,17 +1841,17 @@ class TargetReview:
     def results(self) -> dict[str, Any]:
         c = self.counts()
         blocked = self.blocked
-        return {
-            "score": None,
-            "grade": None,
-            "summary": f"审核项目{len(self.projects)}个：优{c['优']}、良{c['良']}、中{c['中']}、差{c['差']}、无目标{c['无绩效目标']}",
-            "n_projects": len(self.projects),
-            "grades": {k: v for k, v in c.items()},
-            "blocked_budget": float(blocked["annual"].sum()),
-            "department_targets": None if self.department is None else self.department.get("status"),
-            "title": f"{REPORT_TITLES['target_review']}：{self.name}",
-            "issuer": self.inputs.finance_bureau,
-        }
+        return _recorded(
+            {
+                "score": None,
+                "grade": None,
+                "summary": f"审核项目{len(self.projects)}个：优{c['优']}、良{c['良']}、中{c['中']}、差{c['差']}、无目标{c['无绩效目标']}",
+                "n_projects": len(self.projects),
+                "grades": {k: v for k, v in c.items()},
+                "blocked_budget": float(blocked["annual"].sum()),
+                "department_targets": None if self.department is None else self.department.get("status"),
+            }
+        )
 
 
 def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
@@ -2064,21 +2107,21 @@ class MonitoringReport:
 
     def results(self) -> dict[str, Any]:
         c = self.light_counts()
-        return {
-            "score": None,
-            "grade": None,
-            "summary": f"{self.month}月监控：{self.light or '无预警'}；执行率{pct(self.rate)}（序时{pct(self.time_progress, 1)}）",
-            "month": self.month,
-            "light": self.light,
-            "execution_rate": self.rate,
-            "time_progress": self.time_progress,
-            "lights": c,
-            "sanctions": len(self.sanctions),
-            "at_stake": float(self.sanctions["at_stake"].sum()) if len(self.sanctions) else 0.0,
-            "midyear_light": self.midyear_light,
-            "title": f"{REPORT_TITLES['monitoring']}：{self.name}（{self.month}月）",
-            "issuer": self.inputs.finance_bureau,
-        }
+        return _recorded(
+            {
+                "score": None,
+                "grade": None,
+                "summary": f"{self.month}月监控：{self.light or '无预警'}；执行率{pct(self.rate)}（序时{pct(self.time_progress, 1)}）",
+                "month": self.month,
+                "light": self.light,
+                "execution_rate": self.rate,
+                "time_progress": self.time_progress,
+                "lights": c,
+                "sanctions": len(self.sanctions),
+                "at_stake": float(self.sanctions["at_stake"].sum()) if len(self.sanctions) else 0.0,
+                "midyear_light": self.midyear_light,
+            }
+        )
 
 
 def monitoring_report(inputs: Inputs, unit_id: str, month: int) -> MonitoringReport:
@@ -2127,6 +2170,14 @@ def monitoring_report(inputs: Inputs, unit_id: str, month: int) -> MonitoringRep
         targets, on=["project_id", "seq"], how="left"
     )
     ind["light"] = ind["light"].astype(object)
+    progress = inputs.data.tables.get("progress")
+    if progress is not None and len(progress):
+        raw = progress[progress["month"] == month][["project_id", "seq", "value"]].rename(
+            columns={"value": "value_text"}
+        )
+        ind = ind.merge(raw, on=["project_id", "seq"], how="left")
+    else:
+        ind["value_text"] = None
     flagged = ind[ind["light"].isin(["红灯", "黄灯", "蓝灯"])].copy()
     flagged["order"] = flagged["light"].map({"红灯": 0, "黄灯": 1, "蓝灯": 2})
     flagged = flagged.sort_values(["order", "project_id", "seq"]).reset_index(drop=True)
@@ -2436,22 +2487,22 @@ class SelfEvaluationReview:
     def results(self) -> dict[str, Any]:
         c = self.counts()
         errors = int((self.flags["severity"] == "错误").sum())
-        return {
-            "score": None,
-            "grade": None,
-            "summary": (
-                f"复核自评表{len(self.projects)}份：认可{c['认可自评结果']}、规范填报{c['规范填报']}、"
-                f"补充佐证{c['补充佐证材料']}、调整{c['调整自评结果']}"
-            ),
-            "n_reviewed": len(self.projects),
-            "opinions": c,
-            "errors": errors,
-            "warnings": len(self.flags) - errors,
-            "signals": len(self.signals),
-            "not_submitted": len(self.not_submitted),
-            "title": f"{REPORT_TITLES['self_evaluation_review']}：{self.name}",
-            "issuer": self.inputs.finance_bureau,
-        }
+        return _recorded(
+            {
+                "score": None,
+                "grade": None,
+                "summary": (
+                    f"复核自评表{len(self.projects)}份：认可{c['认可自评结果']}、规范填报{c['规范填报']}、"
+                    f"补充佐证{c['补充佐证材料']}、调整{c['调整自评结果']}"
+                ),
+                "n_reviewed": len(self.projects),
+                "opinions": c,
+                "errors": errors,
+                "warnings": len(self.flags) - errors,
+                "signals": len(self.signals),
+                "not_submitted": len(self.not_submitted),
+            }
+        )
 
 
 def self_evaluation_review(inputs: Inputs, unit_id: str) -> SelfEvaluationReview:
@@ -2646,7 +2697,7 @@ class DepartmentEvaluation:
             ("单位编码", u["unit_id"]),
             ("单位类型", u.get("unit_kind")),
             ("行业领域", u.get("sector")),
-            ("主管部门", parent_name or "（本级部门）"),
+            ("主管部门", parent_name or "无（一级预算单位）"),
             ("编制人数", MISSING if _missing(u.get("staff")) else f"{int(u['staff'])} 人"),
             ("预算总额", wan(total["annual"])),
             ("评价年度", f"{self.inputs.year}年度"),
@@ -2737,18 +2788,18 @@ class DepartmentEvaluation:
         return bullets(items, empty="保持现有管理水平，持续提升整体绩效。", escaped=True)
 
     def results(self) -> dict[str, Any]:
-        return {
-            "score": None if self.score is None else round(self.score, 6),
-            "grade": self.grade,
-            "summary": f"部门整体得分{points(self.score)}分，等级{self.grade}"
-            if self.score is not None
-            else "未评价",
-            "framework_total": _float(self.row.get("framework_total")),
-            "projects_total": _float(self.row.get("projects_total")),
-            "n_projects": int(self.row.get("n_projects") or 0),
-            "title": f"{REPORT_TITLES['department_evaluation']}：{self.name}",
-            "issuer": self.inputs.finance_bureau,
-        }
+        return _recorded(
+            {
+                "score": self.score,
+                "grade": self.grade,
+                "summary": f"部门整体得分{points(self.score)}分，等级{self.grade}"
+                if self.score is not None
+                else "未评价",
+                "framework_total": _float(self.row.get("framework_total")),
+                "projects_total": _float(self.row.get("projects_total")),
+                "n_projects": int(self.row.get("n_projects") or 0),
+            }
+        )
 
 
 def department_evaluation(inputs: Inputs, unit_id: str) -> DepartmentEvaluation:
@@ -2958,6 +3009,24 @@ class CitySummary:
         return bullets(parts, escaped=True)
 
     @property
+    def results_units(self) -> pd.DataFrame:
+        """Next year's proposals per unit (:func:`pbm_lib.process.results.unit_totals`) with a 合计 row."""
+        units = self.stages["results"]["units"]
+        money = [
+            "base",
+            "grade_cut",
+            "balance_cut",
+            "slow_cut",
+            "total_cut",
+            "proposed",
+            "carryover_recovered",
+            "savings",
+        ]
+        total = {c: float(np.nansum(units[c])) for c in money if c in units}
+        total.update(unit_id="", unit_name="合计", n_projects=int(units["n_projects"].sum()))
+        return pd.concat([units, pd.DataFrame([total])], ignore_index=True)
+
+    @property
     def special_categories(self) -> pd.DataFrame:
         """Coverage by special category, with 无 shown as 其他项目."""
         t = self.government["special_categories"].copy()
@@ -3035,24 +3104,24 @@ class CitySummary:
 
     def results(self) -> dict[str, Any]:
         g = self.grades.set_index("grade")["n_projects"]
-        return {
-            "score": None,
-            "grade": None,
-            "summary": f"{self.n_projects}个项目，优良率{pct(self.good_share, 1)}，建议核减{wan(self.total_cut)}",
-            "n_units": self.n_units,
-            "n_projects": self.n_projects,
-            "money": self.money,
-            "targets_share": self.share("targets"),
-            "monitored_share": self.share("monitored"),
-            "evaluated_share": self.share("evaluated"),
-            "ex_ante_share": self.share("ex_ante"),
-            "grades": {str(k): int(v) for k, v in g.items()},
-            "total_cut": self.total_cut,
-            "savings": self.savings,
-            "audit_signals": len(self.stages["audit"]["projects"]),
-            "title": f"{self.inputs.jurisdiction}{self.inputs.year}年度{REPORT_TITLES['city_summary']}",
-            "issuer": f"{self.inputs.jurisdiction}人民政府",
-        }
+        return _recorded(
+            {
+                "score": None,
+                "grade": None,
+                "summary": f"{self.n_projects}个项目，优良率{pct(self.good_share, 1)}，建议核减{wan(self.total_cut)}",
+                "n_units": self.n_units,
+                "n_projects": self.n_projects,
+                "money": self.money,
+                "targets_share": self.share("targets"),
+                "monitored_share": self.share("monitored"),
+                "evaluated_share": self.share("evaluated"),
+                "ex_ante_share": self.share("ex_ante"),
+                "grades": {str(k): int(v) for k, v in g.items()},
+                "total_cut": self.total_cut,
+                "savings": self.savings,
+                "audit_signals": len(self.stages["audit"]["projects"]),
+            }
+        )
 
 
 def city_summary(inputs: Inputs) -> CitySummary:
