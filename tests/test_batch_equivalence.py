@@ -22,6 +22,8 @@ POLLUTE = """\
 import os, sys, warnings
 import matplotlib, matplotlib.pyplot as plt, numpy as np, pandas as pd
 import pbm_lib.batch.record as recording
+from pbm_lib.batch import read_year_cached
+read_year_cached(data_path).projects.loc[:, "project_name"] = "polluted"  # a private copy
 os.environ["PBM_POLLUTED"] = "1"
 warnings.simplefilter("ignore")
 matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
@@ -44,6 +46,11 @@ print(get_ipython().execution_count, len(In), os.path.basename(os.getcwd()))
 warnings.warn("a warning a fresh kernel shows")
 """
 
+PROBE_CACHE = """\
+from pbm_lib.batch import read_year_cached
+print(read_year_cached(data_path).projects["project_name"].tolist())  # cached in the pool, not polluted
+"""
+
 PROBE_OUTPUTS = """\
 import matplotlib.pyplot as plt
 print(plt.get_fignums())
@@ -62,13 +69,18 @@ def _tree(out: Path) -> dict[str, dict]:
 
 
 def test_pool_outputs_equal_fresh_papermill_runs(tmp_path: Path, tiny_workbook: Path) -> None:
+    parameters = "year: int = 0  # 年度\ndata_path: str = None  # 必填：数据\n"
     write_notebook(
-        tmp_path / "notebooks" / "pollute.ipynb",
-        [("code", "year: int = 0  # 年度", ["parameters"]), ("code", POLLUTE)],
+        tmp_path / "notebooks" / "pollute.ipynb", [("code", parameters, ["parameters"]), ("code", POLLUTE)]
     )
     write_notebook(
         tmp_path / "notebooks" / "probe.ipynb",
-        [("code", "year: int = 0  # 年度", ["parameters"]), ("code", PROBE_STATE), ("code", PROBE_OUTPUTS)],
+        [
+            ("code", parameters, ["parameters"]),
+            ("code", PROBE_STATE),
+            ("code", PROBE_OUTPUTS),
+            ("code", PROBE_CACHE),
+        ],
     )
     reports = [
         {"id": "a_pollute", "notebook": "notebooks/pollute.ipynb", "object": "city"},
@@ -106,8 +118,12 @@ def test_pool_outputs_equal_fresh_papermill_runs(tmp_path: Path, tiny_workbook: 
             assert cell_a == cell_b, f"{name} cell {i}"
 
     probe = nbformat.read(tmp_path / "pool/2025/notebooks/b_probe/city.ipynb", as_version=4)
-    state = probe.cells[2].outputs[0]["text"].splitlines()
+    state = "".join(o["text"] for o in probe.cells[2].outputs if o.get("name") == "stdout").splitlines()
     assert state[1].startswith("None [") and state[2] == "8 False False"
+    assert (
+        probe.cells[4].outputs[0]["text"]
+        == str(["义务教育营养改善计划", "农村公路养护", "高标准农田建设"]) + "\n"
+    )
     assert any(
         o.get("name") == "stderr" and "a fresh kernel shows" in o["text"] for o in probe.cells[2].outputs
     )

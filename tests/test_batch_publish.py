@@ -131,3 +131,22 @@ def test_manifest_round_trip_is_valid_json(tmp_path: Path) -> None:
     assert [e["key"] for e in again.drop({"b/2", "zzz"})] == ["k2"]
     (tmp_path / "manifest.json").write_text("{broken", encoding="utf-8")
     assert Manifest.load(tmp_path).entries == {}
+
+
+def test_kernel_cache_copies_and_refuses_pbm_objects(tiny_workbook: Path) -> None:
+    import pytest
+
+    from pbm_lib.batch import read_year_cached
+    from pbm_lib.batch.cache import kernel_cache
+    from pbm_lib.workbook import YearData
+
+    calls = []
+    first = kernel_cache(("test", 1), lambda: calls.append(1) or {"rows": [1, 2]})
+    first["rows"].append(3)
+    assert kernel_cache(("test", 1), lambda: calls.append(1) or {}) == {"rows": [1, 2]} and calls == [1]
+    data = read_year_cached(tiny_workbook)
+    data.projects.loc[:, "project_name"] = "changed"
+    again = read_year_cached(tiny_workbook)
+    assert isinstance(again, YearData) and again.projects["project_name"].iloc[0] == "义务教育营养改善计划"
+    with pytest.raises(TypeError, match="pbm 自身的类"):
+        kernel_cache(("test", 2), lambda: again)

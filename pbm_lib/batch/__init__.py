@@ -4,6 +4,7 @@ Light to import (notebooks import :func:`record` from here inside report kernels
 is loaded on first use.
 
 - :func:`record` — a notebook hands its results (score, grade, key figures) to the batch;
+- :func:`read_year_cached` — ``read_year`` reading each workbook once per warm kernel;
 - :func:`read_parameters`, :func:`validate_parameters` — a notebook's declared parameters;
 - :func:`build_plan`, :func:`plan_year` — the jobs of a year from the data and ``parameters/``;
 - :func:`run_year` — run what changed and publish ``outputs/<year>/``; returns a :class:`RunSummary`.
@@ -27,6 +28,9 @@ _LAZY = {
     "RunSummary": "runner",
     "FailedJob": "runner",
     "load_config": "config",
+    "read_year_cached": "cache",
+    "kernel_cache": "cache",
+    "file_key": "cache",
 }
 
 __all__ = ["RESULT_MIME", "read_results", "record", *_LAZY]
