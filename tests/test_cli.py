@@ -72,7 +72,7 @@ def test_run_on_invalid_workbook_writes_nothing(tmp_path: Path, tiny_workbook: P
 
 def test_run_on_valid_workbook_writes_summary(tmp_path: Path, tiny_workbook: Path) -> None:
     out = tmp_path / "outputs"
-    result = pbm("run", str(tiny_workbook), "--out", str(out))
+    result = pbm("run", str(tiny_workbook), "--out", str(out), "--summary-only")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "2025" / "summary.json").read_text(encoding="utf-8"))
     assert summary["projects"] == 3 and summary["units"] == 2
