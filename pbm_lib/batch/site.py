@@ -139,6 +139,29 @@ def render_index(
     return "\n".join(parts) + "\n"
 
 
+# Key figures the city summary notebook records, in the order and wording a reader expects.
+CITY_FACTS = {
+    "n_units": ("预算单位（个）", "count"),
+    "n_projects": ("政策和项目（个）", "count"),
+    "money": ("项目资金（万元）", "wan"),
+    "targets_share": ("设定绩效目标的资金占比", "share"),
+    "monitored_share": ("纳入双监控的资金占比", "share"),
+    "evaluated_share": ("开展绩效评价的资金占比", "share"),
+    "ex_ante_share": ("新增重大项目事前评估资金占比", "share"),
+    "total_cut": ("建议核减下年预算（万元）", "wan"),
+    "savings": ("节约资金（万元）", "wan"),
+    "audit_signals": ("审计关注信号（条）", "count"),
+}
+
+
+def _format_fact(value: float, kind: str) -> str:
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "wan":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
 def _city_section(rows: list[Row]) -> str:
     city = [r for r in rows if r.object_kind == "city"]
     out = ['<section id="city-summary"><h2>本级政府预算绩效管理情况总结</h2>']
@@ -149,15 +172,15 @@ def _city_section(rows: list[Row]) -> str:
             out.append(f'<p><a href="{_e(row.link)}">{_e(row.report_title)}：{_e(row.object_name)}</a></p>')
         else:
             out.append(f"<p>{_e(row.report_title)}：{_e(STATUS_LABELS.get(row.status, row.status))}</p>")
-        facts = {
-            k: v
-            for k, v in row.results.items()
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
-        }
+        if isinstance(row.results.get("summary"), str):
+            out.append(f"<p>{_e(row.results['summary'])}</p>")
+        facts = [
+            (label, _format_fact(row.results[key], kind))
+            for key, (label, kind) in CITY_FACTS.items()
+            if isinstance(row.results.get(key), (int, float)) and not isinstance(row.results.get(key), bool)
+        ]
         if facts:
-            out.append(
-                "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts.items()) + "</dl>"
-            )
+            out.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts) + "</dl>")
     out.append("</section>")
     return "\n".join(out)
 
