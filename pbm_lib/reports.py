@@ -2449,6 +2449,9 @@ class SelfEvaluationReview:
         adjust = self.projects[self.projects["opinion"] == "调整自评结果"]
         if len(adjust):
             sentences.append(f"需调整自评结果的项目：{_join(adjust['project_name'])}。")
+        evidence = self.projects[self.projects["opinion"] == "补充佐证材料"]
+        if len(evidence):
+            sentences.append(f"需补充佐证材料的项目：{_join(evidence['project_name'])}。")
         if len(self.not_submitted):
             sentences.append(
                 f"{len(self.not_submitted)} 个项目未报送自评表：{_join(self.not_submitted['project_name'])}。"

@@ -406,6 +406,7 @@ def refresh(name: str) -> Path:
         cell.metadata.pop("execution", None)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.metadata["tags"] = ["injected-parameters"]
+            cell.id = "injected-parameters"  # papermill draws a new id each run: keep diffs small
     nbformat.write(done, path)
     return path
 
