@@ -168,11 +168,11 @@ def load_inputs(data_path: str | Path | None, year: int | None, scheme_id: str) 
     InputFileError, SchemeError
         From the reader and the scheme loader, naming the problem.
     """
+    from .batch import read_year_cached
     from .schemes import load_scheme
-    from .workbook import read_year
 
     path = resolve_data_path(data_path)
-    data = read_year(path)
+    data = read_year_cached(path)  # read once per warm kernel, a private copy per report
     if year is not None and int(year) != int(data.year):
         raise ReportInputError(
             f"参数 year={year} 与数据工作簿 {path.name} 的年度 {data.year} 不一致 / the workbook is for another year"
