@@ -448,6 +448,7 @@ class ProjectEvaluation:
     signals: pd.DataFrame
     uncertainty: dict[str, Any] | None = None  # summary row of pbm_lib.uncertainty.grade_distribution
     draws: pd.DataFrame | None = None  # its per-draw totals and grades
+    workbench: dict[str, Any] | None = None  # the saved third-party evaluation used, if any
 
     # ---- facts ---------------------------------------------------------------------------------
 
@@ -463,6 +464,23 @@ class ProjectEvaluation:
     def peer_unit(self) -> str:
         """Unit of the comparable projects' output (e.g. 公里)."""
         return "" if self.peers is None else str(self.peers.attrs.get("output_unit", ""))
+
+    @property
+    def indicator_columns(self) -> dict[str, str]:
+        """Columns of the indicator table: the evaluator's points too when a workbench file was read."""
+        columns = {
+            "category": "一级／二级指标",
+            "level3": "三级指标",
+            "target": "年度指标值",
+            "actual": "实际完成值",
+            "weight": "分值",
+            "self_score": "自评得分",
+            "rule_lo": "复算得分",
+        }
+        if "evaluator_score" in self.indicators:
+            columns["evaluator_score"] = "评价得分"
+        columns.update(met="完成", note="偏差原因及说明")
+        return columns
 
     @property
     def has_indicators(self) -> bool:
@@ -631,6 +649,15 @@ class ProjectEvaluation:
             "财政评价": f"本报告为财政评价，评价得分由{esc(self.evaluator)}评定。",
             "第三方评价": f"本报告为第三方评价，评价机构为{esc(self.evaluator)}。",
         }[self.kind]
+        w = self.workbench
+        if w is not None:
+            who += (
+                f"评价得分取自评价人员{esc(w.get('evaluator_name') or '')}在第三方评价工作台保存的评价文件"
+                f"（{esc(Path(str(w.get('file'))).name)}，第 {esc(w.get('revision'))} 版，保存于 {esc(w.get('saved_at'))}）："
+                "定性指标由评价人员按达成等级在分值区间内评分，定量指标按核实的完成值计分。"
+            )
+            if w.get("notes"):
+                who += f"提示：{_join(w['notes'], '；')}。"
         parts = [
             who,
             f"评价采用方案 {esc(s.id)}（{esc(s.title)}）：{weights}，预算执行率 {s.budget.weight:g} 分"
@@ -875,6 +902,7 @@ def _indicator_rows(scored: pd.DataFrame) -> pd.DataFrame:
     state = rows["state"].astype(object)
     out = pd.DataFrame(
         {
+            "seq": rows["seq"].to_numpy() if "seq" in rows else np.arange(1, len(rows) + 1),
             "level1": rows["level1"].to_numpy(),
             "level2": rows["level2"].to_numpy(),
             "level3": rows["level3"].to_numpy(),
@@ -1071,8 +1099,55 @@ def _uncertainty(inputs: Inputs, project_id: str) -> tuple[dict[str, Any] | None
     return summary.iloc[0].to_dict(), draws.totals
 
 
+def _with_workbench(
+    inputs: Inputs, project_id: str, workbench_file: str | Path
+) -> tuple[Any, dict[str, Any]]:
+    """The year with the workbench's saved 第三方评价 of the project in its 评价结果 table (replacing a recorded one).
+
+    Reads the file with :func:`pbm_lib.workbench.third_party_scores`; returns the year (a copy whose
+    ``evaluations`` table holds the file's row) and that row (``indicator_scores`` included).
+    """
+    import dataclasses
+
+    from .workbench import EvaluationFileWarning, third_party_scores
+
+    path = Path(str(workbench_file))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EvaluationFileWarning)
+        rows = third_party_scores(path, year=inputs.data)
+    notes = [str(w.message) for w in caught if issubclass(w.category, EvaluationFileWarning)]
+    rows = rows[rows["project_id"].astype(str) == project_id]
+    if rows.empty:
+        why = "；".join(notes) or f"文件中没有项目 {project_id} 的评价"
+        raise ReportInputError(
+            f"第三方评价文件 {path.name} 不能用于项目 {project_id}：{why} / unusable workbench file"
+        )
+    found = rows.iloc[-1].to_dict()
+    found["notes"] = notes
+    evaluations = inputs.data.tables.get("evaluations")
+    keep = (
+        evaluations[
+            ~(
+                (evaluations["project_id"].astype(str) == project_id)
+                & (evaluations["evaluation_kind"] == "第三方评价")
+            )
+        ]
+        if evaluations is not None
+        else pd.DataFrame(columns=["project_id", "evaluation_kind", "evaluator", "total", "grade"])
+    )
+    added = pd.DataFrame(
+        [{c: found[c] for c in ("project_id", "evaluation_kind", "evaluator", "total", "grade")}]
+    )
+    table = pd.concat([keep, added.astype({"total": float})], ignore_index=True)
+    data = dataclasses.replace(inputs.data, tables={**inputs.data.tables, "evaluations": table})
+    return data, found
+
+
 def project_evaluation(
-    inputs: Inputs, project_id: str, evaluation_kind: str = "单位自评"
+    inputs: Inputs,
+    project_id: str,
+    evaluation_kind: str = "单位自评",
+    workbench_file: str | Path | None = None,
 ) -> ProjectEvaluation:
     """Assemble a project's evaluation report (项目支出绩效评价报告).
 
@@ -1085,6 +1160,10 @@ def project_evaluation(
         Whose evaluation the report presents. 单位自评: the unit's self-evaluation total (Σ 自评得分 +
         预算执行率得分). 财政评价 / 第三方评价: the total recorded in the 评价结果 sheet; it must exist.
         In every kind the indicators are also re-scored by the scheme's rules, side by side.
+    workbench_file : str or Path, optional
+        For 第三方评价: the evaluation file the evaluator saved in the workbench
+        (:mod:`pbm_lib.workbench`, format ``pbm-third-party-evaluation/1``). Its total, grade,
+        evaluator and per-indicator points are used instead of a 评价结果 row; it must be complete.
 
     Raises
     ------
@@ -1104,6 +1183,13 @@ def project_evaluation(
     project = _project(inputs, project_id)
     pid = str(project["project_id"])
     data, scheme = inputs.data, inputs.scheme
+    saved = None
+    if workbench_file is not None and str(workbench_file).strip():
+        if evaluation_kind != "第三方评价":
+            raise ReportInputError(
+                f"workbench_file 是第三方评价工作台保存的文件，只能与 evaluation_kind=第三方评价 一起使用（现为 {evaluation_kind}）"
+            )
+        data, saved = _with_workbench(inputs, pid, workbench_file)
     scored = score_year(data, scheme)
     scores = project_scores(data, scheme, scored)
     row = _row(scores, "project_id", pid) or {}
@@ -1132,6 +1218,12 @@ def project_evaluation(
         evaluator = str(found["evaluator"]) if not _missing(found.get("evaluator")) else inputs.finance_bureau
         issuer = evaluator if evaluation_kind == "第三方评价" else inputs.finance_bureau
     indicators = _indicator_rows(scored["indicators"][scored["indicators"]["project_id"] == pid])
+    if saved is not None:
+        points = saved.get("indicator_scores") or {}
+        indicators["evaluator_score"] = [
+            _float(points.get(int(q))) if not _missing(q) else None for q in indicators["seq"]
+        ]
+        indicators["evaluator_score"] = indicators["evaluator_score"].astype(float)
     level1 = _level1_rows(indicators, row, float(scheme.budget.weight or 0.0))
     alternatives, alt_unit = _alternatives(inputs, pid)
     peers, peer_output = peer_projects(inputs, scored["indicators"], pid)
@@ -1179,6 +1271,7 @@ def project_evaluation(
         signals=signals,
         uncertainty=uncertainty,
         draws=draws,
+        workbench=saved,
     )
 
 

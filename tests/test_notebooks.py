@@ -9,7 +9,8 @@ What is checked
   recorded results are checked against the library, and nbval re-runs them and compares every output
   (run-dependent values blanked by ``pbm_lib/report/nbval_sanitize.cfg``).
 * Every notebook is also executed fresh with papermill (a real ``python3`` kernel, cwd the repo root)
-  for other objects: a project with alternatives, one without indicators, a project that never had
+  for other objects: a project with alternatives evaluated by a third party from a file saved in the
+  evaluator's workbench, one without indicators, a project that never had
   its ex-ante assessment, a township (乡镇) in December and without whole-department targets, a
   sub-district (街道), the city; and a tiny year whose project and unit names are hostile (the HTML must
   show them as text) and whose project id and data path are full of quotes (they must stay literals
@@ -61,7 +62,6 @@ REPORTS: dict[str, dict[str, Any]] = {
 }
 #: More objects executed fresh with papermill: (notebook, parameters, why this one).
 CASES: list[tuple[str, dict[str, Any], str]] = [
-    ("project_evaluation", {"project_id": "104-006"}, "alternatives"),
     ("project_evaluation", {"project_id": "105-004"}, "no-indicators"),
     ("ex_ante_assessment", {"project_id": "102001-001"}, "not-assessed"),
     ("target_review", {"unit_id": "2001"}, "township"),
@@ -324,6 +324,46 @@ def test_papermill_runs_more_objects(name: str, parameters: dict[str, Any], tmp_
         assert "12月支出占全年支出的比重" in html
     if name == "department_evaluation" and parameters["unit_id"] == "2002":
         assert "未设置部门整体绩效目标" in html
+
+
+def save_workbench_evaluation(inputs, project_id: str, path: Path) -> Path:
+    """A complete third-party evaluation saved through the workbench's own API (qualitative rows 部分达成, lowest score)."""
+    from pbm_lib import workbench
+
+    state = workbench.EvaluationState.new(
+        inputs.data, project_id, evaluator="李评价", organisation="示范正衡工程咨询有限公司"
+    )
+    for seq in state.qualitative_seqs:
+        state.set_level(seq, "部分达成")
+        state.set_score(seq, state.band(seq, "部分达成").lo)
+    assert state.complete, state.problems()
+    return workbench.save(state, path).path
+
+
+def test_third_party_report_from_the_workbench_file(tmp_path: Path) -> None:
+    """The evaluator's saved workbench file becomes the 第三方评价 of a project with alternatives."""
+    from pbm_lib.batch import read_results
+    from pbm_lib.report import report_problems
+    from pbm_lib.scoring import score_year
+    from pbm_lib.workbench import third_party_scores
+
+    inputs = _sample()
+    saved = save_workbench_evaluation(inputs, "104-006", tmp_path / "104-006.yaml")
+    expected = third_party_scores(saved).iloc[0]
+    parameters = {"project_id": "104-006", "evaluation_kind": "第三方评价", "workbench_file": str(saved)}
+    nb = execute("project_evaluation", parameters, tmp_path / "p.ipynb")
+    assert report_problems(nb) == []
+    results = read_results(nb)
+    assert (
+        results["score"] == pytest.approx(expected["total"], abs=1e-4)
+        and results["grade"] == expected["grade"]
+    )
+    projects = score_year(inputs.data, inputs.scheme)["projects"].set_index("project_id")
+    assert results["rule_lo"] == pytest.approx(projects.loc["104-006", "total_lo"], abs=1e-4)
+    html = export(nb, tmp_path / "p.html", "项目支出绩效评价报告：示范市至东湖镇公路改建工程")
+    check_html(html, "项目支出绩效评价报告：示范市至东湖镇公路改建工程")
+    assert "示范正衡工程咨询有限公司" in html and "第三方评价工作台" in html and "评价得分" in html
+    assert "备选方案成本效果比较" in html and "效率前沿" in html
 
 
 def test_project_reports_are_light(tmp_path: Path) -> None:

@@ -145,6 +145,34 @@ def test_external_evaluations_take_the_recorded_total(sample) -> None:
     assert "实际完成值照抄目标值" in labels
 
 
+def test_a_workbench_file_is_the_third_party_evaluation(sample, tmp_path) -> None:
+    from pbm_lib import workbench
+
+    state = workbench.EvaluationState.new(
+        sample.data, "101-002", evaluator="李评价", organisation="示范评估所"
+    )
+    for seq in state.qualitative_seqs:
+        state.set_level(seq, "部分达成")
+    path = workbench.save(state, tmp_path / "incomplete.yaml").path
+    with pytest.raises(reports.ReportInputError, match="尚未完成"):
+        reports.project_evaluation(sample, "101-002", "第三方评价", path)
+    for seq in state.qualitative_seqs:
+        state.set_score(seq, state.band(seq, "部分达成").lo)
+    path = workbench.save(state, tmp_path / "101-002.yaml").path
+    ev = reports.project_evaluation(sample, "101-002", "第三方评价", path)
+    assert ev.score == pytest.approx(state.result().total) and ev.grade == state.result().grade
+    assert ev.evaluator == "示范评估所" and ev.workbench["revision"] >= 1
+    assert "evaluator_score" in ev.indicator_columns and "第三方评价工作台" in ev.method().html
+    qualitative = ev.indicators[ev.indicators["seq"].isin(state.qualitative_seqs)]
+    assert np.allclose(
+        qualitative["evaluator_score"], [state.band(q, "部分达成").lo for q in qualitative["seq"]]
+    )
+    with pytest.raises(reports.ReportInputError, match="不能用于项目"):
+        reports.project_evaluation(sample, "101-003", "第三方评价", path)
+    with pytest.raises(reports.ReportInputError, match="只能与"):
+        reports.project_evaluation(sample, "101-002", "单位自评", path)
+
+
 def test_a_project_without_targets_gets_no_score(sample) -> None:
     ev = reports.project_evaluation(sample, "105-004")
     assert not ev.has_indicators and ev.score is None and ev.grade is None
