@@ -192,15 +192,20 @@ class WarmKernel:
             return False
 
     def kill(self) -> None:
-        """Kill the kernel's process group at once (safe to call from a watchdog thread)."""
-        if self.pid:
+        """Kill the kernel's process group at once (safe to call from a watchdog thread).
+
+        Does nothing once the process has been reaped, so a recycled pid is never signalled.
+        """
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if not self.pid or (process is not None and process.returncode is not None):
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             try:
-                os.killpg(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
-                try:
-                    os.kill(self.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                pass
 
     def shutdown(self) -> None:
         """Stop the kernel now and release its resources (idempotent)."""
@@ -213,32 +218,35 @@ class WarmKernel:
             try:
                 if _run(self.km.is_alive()):
                     _run(self.km.shutdown_kernel(now=True))
-                else:
-                    _run(self.km._async_kill_kernel()) if hasattr(self.km, "_async_kill_kernel") else None
             except Exception:
                 self.kill()
             try:
                 _run(self.km.cleanup_resources())
-            except Exception:  # pragma: no cover
+            except Exception:  # pragma: no cover - best effort
                 pass
-        self.kill() if self.pid and _pid_exists(self.pid) else None
+        if self.pid:  # not stopped by the manager (or killed by the watchdog): kill, and reap our child
+            deadline = time.monotonic() + 2
+            while _child_running(self.pid) and time.monotonic() < deadline:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                time.sleep(0.02)
+            self.pid = None
         self.km = self.kc = None
         self._pending.clear()
 
 
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover
-        return True
-    # A zombie still "exists"; reap it if it is our child.
+def _child_running(pid: int) -> bool:
+    """Whether ``pid`` is a child of this process that has not exited; reaps it if it has.
+
+    A pid that is not (or no longer) our child is reported as not running: it may belong to anyone.
+    """
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
     except ChildProcessError:
-        return True
+        return False
+    return done == 0
 
 
 class KernelSlot:
