@@ -14,7 +14,6 @@ A notebook uses it like this::
 and the batch publishes it with :func:`notebook_to_html`.
 """
 
-from .export import ReportExportError, notebook_to_html, render_report, report_problems
 from .figures import caption_figure, figure, figure_png, show_figure
 from .fonts import CJK_FAMILY, font_path, setup_matplotlib
 from .fragment import HtmlFragment
@@ -86,3 +85,15 @@ __all__ = [
     "table",
     "write_nbval_sanitize",
 ]
+
+# The exporter pulls in nbconvert/nbformat (seconds of start-up in every fresh kernel); report
+# notebooks never call it, so it is loaded on first use only.
+_EXPORT_NAMES = {"ReportExportError", "notebook_to_html", "render_report", "report_problems"}
+
+
+def __getattr__(name: str):
+    if name in _EXPORT_NAMES:
+        from . import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
