@@ -21,6 +21,7 @@ padding:0 1rem;color:#222;line-height:1.5}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #0072B2}
 .meta{color:#555;font-size:.9rem}
 #city-summary{background:#f3f7fb;border-left:4px solid #0072B2;padding:.8rem 1rem;margin:1rem 0}
+#city-summary h2{margin-top:0}
 #city-summary dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
 #city-summary dt{color:#555}
 .controls{display:flex;gap:.8rem;flex-wrap:wrap;margin:.8rem 0}
