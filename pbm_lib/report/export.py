@@ -37,6 +37,7 @@ DROPPED_MIME = frozenset(
         "application/javascript",
         "text/javascript",
         "application/x-javascript",
+        "application/vnd.pbm.result+json",  # results a notebook hands to the batch (pbm_lib.batch.record)
     }
 )
 
