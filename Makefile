@@ -9,7 +9,7 @@ STAMP := $(VENV)/.pbm-installed
 $(STAMP): pyproject.toml tools/ensure_venv.py
 	$(PYTHON) tools/ensure_venv.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,distributed]'
 	touch $@
 
 ## run: install into .venv if needed, then run the main job on the bundled sample year
