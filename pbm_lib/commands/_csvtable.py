@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..workbook.problems import ERROR, InputFileError, Problem
+from ..workbook.reader import decode_csv
 from ..workbook.values import is_blank, parse_numbers, text_series
 
 
@@ -47,15 +48,6 @@ class CsvTable:
         return Problem(
             ERROR, self.path, None, row, header, message, self.letters.get(column) if column else None
         )
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # files saved from Chinese Excel are often GBK
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace")  # pragma: no cover - gb18030 decodes any byte string
 
 
 def read_csv_table(
@@ -97,7 +89,7 @@ def read_csv_table(
     if not path.is_file():
         what = "是文件夹，不是 CSV 文件" if path.is_dir() else "文件不存在"
         raise InputFileError([Problem(ERROR, shown, None, None, None, f"{what}；应为 CSV 文件的路径")], shown)
-    records = list(csv.reader(_decode(path.read_bytes()).splitlines()))
+    records = list(csv.reader(decode_csv(path.read_bytes()).splitlines()))
     numbered = [(i + 1, r) for i, r in enumerate(records) if any((c or "").strip() for c in r)]
     if not numbered:
         raise InputFileError(

@@ -122,16 +122,18 @@ def _read_xlsx(path: Path) -> dict[str, list[list[object]]]:
     return tables
 
 
-def _read_csv(path: Path) -> list[list[object]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # files saved from Chinese Excel are often GBK
+def decode_csv(raw: bytes) -> str:
+    """The text of a CSV file saved as UTF-8 (with or without BOM) or, as Chinese Excel does, GBK."""
+    for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        text = raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")  # pragma: no cover - gb18030 decodes any byte string
+
+
+def _read_csv(path: Path) -> list[list[object]]:
+    text = decode_csv(path.read_bytes())
     return [[c if c != "" else None for c in row] for row in csv.reader(text.splitlines())]
 
 
