@@ -949,8 +949,7 @@ def test_matching_rate_on_the_sample_without_aliases_copied_from_it(library, yea
 
 
 def test_matching_rate_on_the_real_cases(library):
-    if not CASES_DIR.is_dir():
-        pytest.skip(f"cases not found at {CASES_DIR}")
+    assert CASES_DIR.is_dir(), f"cases not found at {CASES_DIR} (set PBM_CASES_DIR)"
     names = _case_names()
     expected = [CASE_EXPECTED.get((c, n), "?") for c, n in zip(names["case"], names["name"], strict=True)]
     assert "?" not in expected, "every case row has a hand-written answer"

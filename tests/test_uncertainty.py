@@ -472,7 +472,6 @@ def test_a_project_without_ids_and_a_budget_without_ids():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLE_WORKBOOK.exists(), reason="the bundled sample workbook is not in this tree")
 def test_sample_year_without_noise_matches_score_totals():
     from pbm_lib.workbook import read_year
 
