@@ -31,7 +31,7 @@ from ..workbook import schema as ws
 from .manifest import Manifest
 from .objects import OBJECT_LABELS
 from .plan import Job, Plan
-from .site import STATUS_LABELS, Row, describe_error, link_for, render_index
+from .site import STATUS_LABELS, Row, china_now, describe_error, link_for, render_index, shown_time
 from .tables import write_csv, write_xlsx
 
 RESULTS_WORKBOOK = "评价结果汇总表.xlsx"
@@ -136,13 +136,14 @@ def publish_year(
     """
     out_dir = Path(out_dir)
     rows = _rows(plan, manifest)
-    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    now = china_now()
+    generated = now.isoformat(timespec="seconds")
     title = f"{data.jurisdiction or ''}{data.year}年度预算绩效评价报告"
     ok = sum(r.status == "ok" for r in rows)
     failed = sum(r.status == "failed" for r in rows)
     meta = [
         f"共 {len(rows)} 份报告：完成 {ok} 份，失败 {failed} 份，未运行 {len(rows) - ok - failed} 份。",
-        f"数据文件 {Path(data.source).name}（SHA-256 {data.sha256[:16]}…）；pbm {__version__}；生成于 {generated}。",
+        f"数据文件 {Path(data.source).name}（SHA-256 {data.sha256[:16]}…）；pbm {__version__}；生成于 {shown_time(now)}。",
     ]
     skipped = [{"report_id": s.report_id, "object_id": s.object_id, "reason": s.reason} for s in plan.skipped]
     index = out_dir / "site" / "index.html"
@@ -228,7 +229,7 @@ def _results(out_dir: Path, plan: Plan, rows: list[Row], data: YearData, generat
         ["数据文件", Path(data.source).name],
         ["数据 SHA-256", data.sha256],
         ["pbm 版本", __version__],
-        ["生成时间（UTC）", generated],
+        ["生成时间（中国标准时间）", generated],
     ]
     xlsx_path = write_xlsx(
         out_dir / RESULTS_WORKBOOK,

@@ -12,8 +12,31 @@ import hashlib
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _china_tz() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):  # no tz database: UTC+8 without daylight saving since 1991
+        return timezone(timedelta(hours=8), "CST")
+
+
+#: 中国标准时间 (Asia/Shanghai): the time zone of every time the site shows.
+CHINA_TZ = _china_tz()
+
+
+def china_now() -> datetime:
+    """Now, in China Standard Time (ISO form ``…+08:00``)."""
+    return datetime.now(CHINA_TZ)
+
+
+def shown_time(moment: datetime) -> str:
+    """A time as a reader in China reads it: ``2025-06-01 14:03:22（中国标准时间）``."""
+    return f"{moment.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}（中国标准时间）"
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2rem auto;max-width:1200px;
@@ -38,24 +61,36 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 _SCRIPT = """
 (function(){
+'use strict';
 document.documentElement.classList.add('js-ready');
 var table=document.getElementById('reports');if(!table){return;}
-var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
-var text=document.getElementById('filter-text');var kind=document.getElementById('filter-kind');
-var status=document.getElementById('filter-status');var count=document.getElementById('shown-count');
-function apply(){var q=text.value.trim().toLowerCase();var k=kind.value;var s=status.value;var n=0;
-rows.forEach(function(r){var ok=(!q||r.textContent.toLowerCase().indexOf(q)>=0)&&(!k||r.getAttribute('data-kind')===k)
-&&(!s||r.getAttribute('data-status')===s);r.hidden=!ok;if(ok){n++;}});count.textContent=String(n);}
+var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+var text=document.getElementById('filter-text'),kind=document.getElementById('filter-kind'),
+status=document.getElementById('filter-status'),count=document.getElementById('shown-count');
+var collator=new Intl.Collator('zh-CN',{numeric:true});
+function apply(){var q=text.value.trim().toLowerCase(),k=kind.value,s=status.value,n=0;
+rows.forEach(function(r){var ok=(!q||r.textContent.toLowerCase().indexOf(q)>=0)
+&&(!k||r.getAttribute('data-kind')===k)&&(!s||r.getAttribute('data-status')===s);
+r.hidden=!ok;if(ok){n++;}});count.textContent=String(n);}
 [text,kind,status].forEach(function(e){e.addEventListener('input',apply);e.addEventListener('change',apply);});
-var heads=table.tHead.rows[0].cells;
-Array.prototype.forEach.call(heads,function(th,i){th.addEventListener('click',function(){
-var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
-Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort');});
-th.setAttribute('aria-sort',dir===1?'ascending':'descending');var numeric=th.getAttribute('data-type')==='number';
-rows.sort(function(a,b){var x=a.cells[i].getAttribute('data-value')||a.cells[i].textContent;
-var y=b.cells[i].getAttribute('data-value')||b.cells[i].textContent;
-if(numeric){x=x===''?-Infinity:parseFloat(x);y=y===''?-Infinity:parseFloat(y);return (x-y)*dir;}
-return x.localeCompare(y,'zh')*dir;});rows.forEach(function(r){body.appendChild(r);});});});
+function key(cell,numeric){
+var v=cell.hasAttribute('data-value')?cell.getAttribute('data-value'):cell.textContent.trim();
+if(numeric){var f=parseFloat(v);return isFinite(f)?f:null;}return v===''||v==='—'?null:v;}
+var heads=Array.prototype.slice.call(table.tHead.rows[0].cells);
+function sortBy(th,i){
+var dir=th.getAttribute('aria-sort')==='ascending'?-1:1,numeric=th.getAttribute('data-type')==='number';
+heads.forEach(function(h){h.removeAttribute('aria-sort');});
+th.setAttribute('aria-sort',dir===1?'ascending':'descending');
+var keyed=rows.map(function(r,pos){return {row:r,key:key(r.cells[i],numeric),pos:pos};});
+keyed.sort(function(a,b){
+if(a.key===null||b.key===null){return a.key===b.key?a.pos-b.pos:(a.key===null?1:-1);}
+var c=numeric?a.key-b.key:collator.compare(a.key,b.key);return c*dir||a.pos-b.pos;});
+var frag=document.createDocumentFragment();
+rows=keyed.map(function(k){frag.appendChild(k.row);return k.row;});body.appendChild(frag);}
+heads.forEach(function(th,i){if(th.getAttribute('data-type')==='none'){return;}
+th.tabIndex=0;th.title='点击排序';
+th.addEventListener('click',function(){sortBy(th,i);});
+th.addEventListener('keydown',function(ev){if(ev.key==='Enter'||ev.key===' '){ev.preventDefault();sortBy(th,i);}});});
 apply();})();
 """
 
@@ -189,17 +224,21 @@ def _city_section(rows: list[Row]) -> str:
 def _table(rows: list[Row]) -> str:
     kinds = sorted({(r.report_id, r.report_title) for r in rows})
     options = "".join(f'<option value="{_e(k)}">{_e(t)}</option>' for k, t in kinds)
+    present = {r.status for r in rows}
+    statuses = "".join(
+        f'<option value="{_e(s)}">{_e(label)}</option>' for s, label in STATUS_LABELS.items() if s in present
+    )
     out = [
         "<h2>评价报告</h2>",
         '<div class="controls">',
         '<label>筛选 <input id="filter-text" type="search" placeholder="单位、项目、等级…"></label>',
         f'<label>报告类型 <select id="filter-kind"><option value="">全部</option>{options}</select></label>',
-        '<label>状态 <select id="filter-status"><option value="">全部</option>'
-        '<option value="ok">完成</option><option value="failed">失败</option></select></label>',
+        f'<label>状态 <select id="filter-status"><option value="">全部</option>{statuses}</select></label>',
         f'<span class="count">显示 <span id="shown-count">{len(rows)}</span> / {len(rows)} 份</span>',
         "</div>",
-        '<table id="reports"><thead><tr><th>单位</th><th>对象</th><th>报告类型</th>'
-        '<th data-type="number">得分</th><th>等级</th><th>状态</th><th>报告</th></tr></thead><tbody>',
+        '<table id="reports"><thead><tr><th scope="col">单位</th><th scope="col">对象</th>'
+        '<th scope="col">报告类型</th><th scope="col" data-type="number">得分</th><th scope="col">等级</th>'
+        '<th scope="col">状态</th><th scope="col" data-type="none">报告</th></tr></thead><tbody>',
     ]
     for r in rows:
         sort_value, shown = _score(r.score)
