@@ -1164,8 +1164,66 @@ def test_a_target_below_the_comparable_projects_last_year_is_flagged():
     assert flagged["project_id"].tolist() == ["P0"]
     assert (
         flagged["message"].iloc[0]
-        == "目标值低于历史标准（同类项目上年实际）：行业同类项目（3个）上年实际中位数为97%"
+        == "目标值低于历史标准（同类项目上年实际）：社会保障和就业行业3个同类项目上年实际完成值的中位数为97%"
     )
+
+
+def test_the_benchmark_carries_its_suggested_targets_and_its_source(tmp_path):
+    indicators, projects = _review_table(["≥95%", "≥97%", "≥99%", "=100%"], [None, "96%", "97%", "98%"])
+    budget = pd.DataFrame({"project_id": [f"P{i}" for i in range(4)], "annual": [50.0, 80.0, 60.0, 90.0]})
+    checks = targets.library_checks(indicators, projects, SCHEME, budget=budget, year=2025)
+    first = checks.iloc[0]
+    assert (first["benchmark_suggested"], first["benchmark_stretch"]) == (97.0, 97.5)  # median, upper quartile
+    assert (first["benchmark_years"], first["benchmark_sector"], first["benchmark_size"]) == (
+        "2024",
+        "社会保障和就业",
+        None,  # the scheme's groups are sector, then all: no size band
+    )
+    rows = targets.indicator_checks(indicators, SCHEME, projects=projects, budget=budget, year=2025)
+    table = targets.target_benchmarks(indicators, rows, SCHEME)
+    assert table["project_id"].tolist() == ["P0", "P1", "P2"]  # the `=` row is not compared
+    assert table["status"].tolist() == ["低于历史标准", "不低于历史标准", "不低于历史标准"]
+    assert table["target"].iloc[0] == "≥95%" and table["statistic"].iloc[0] == "中位数"
+    assert table["source"].iloc[0] == "社会保障和就业行业3个同类项目2024年实际完成值"
+    # With size bands among the scheme's groups, the size class is part of the source.
+    sized = load_scheme(
+        write(
+            tmp_path / "scheme.yaml",
+            """
+            id: city
+            extends: cz2020-10-self
+            target_review:
+              library:
+                groups: [sector_size, all]
+            """,
+        )
+    )
+    got = targets.target_benchmarks(
+        indicators,
+        targets.indicator_checks(indicators, sized, projects=projects, budget=budget, year=2025),
+        sized,
+    )
+    assert got["group"].iloc[0] == "行业+规模" and got["size"].iloc[0] == "100万元以下"
+    assert got["source"].iloc[0] == "社会保障和就业行业预算规模100万元以下的3个同类项目2024年实际完成值"
+
+
+def test_lookup_returns_the_source_columns_of_the_group_it_took():
+    rows = [
+        {"project_id": f"E{i}", "library_id": "c.satisfaction", "value": v, "sector": "教育", "year": y}
+        for i, (v, y) in enumerate([(80, 2023), (90, 2024), (100, 2024)])
+    ]
+    standards = history_standards(observations_frame(rows), groupings=[("sector",), ()])
+    assert set(standards["years"]) == {"2023、2024"}
+    found = lookup_benchmarks(
+        pd.DataFrame({"library_id": ["c.satisfaction", "c.satisfaction"], "sector": ["教育", "卫生健康"]}),
+        standards,
+        groupings=[("sector",), ()],
+        extra=("suggested", "stretch", "years", "sector"),
+    )
+    assert found["benchmark_suggested"].tolist() == [90.0, 90.0]
+    assert found["benchmark_stretch"].tolist() == [95.0, 95.0]
+    assert found["benchmark_years"].tolist() == ["2023、2024", "2023、2024"]
+    assert found["benchmark_sector"].iloc[0] == "教育" and pd.isna(found["benchmark_sector"].iloc[1])
 
 
 def test_too_few_comparable_projects_give_no_benchmark():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -182,3 +183,72 @@ def test_whole_department_targets_per_unit():
     assert out["status"].to_dict() == {"101": "已设置", "102": "维度不全", "103": "未设置"}
     assert out.loc["102", "missing_dimensions"] == "履职效能、社会效应、可持续发展能力、服务对象满意度"
     assert out["n_targets"].tolist() == [6, 2, 0]
+
+
+def _benchmarked_projects(lows: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four 社会保障 projects with one rate each; P0…P{lows-1} set theirs below the others' last year."""
+    n = 4
+    targets_text = ["≥90%"] * lows + ["≥99%"] * (n - lows)
+    indicators = pd.DataFrame(
+        {
+            "project_id": [f"Q{i}" for i in range(n)],
+            "seq": [1] * n,
+            "level1": ["产出指标"] * n,
+            "level2": ["时效指标"] * n,
+            "level3": ["资金发放及时率"] * n,
+            "direction": ["≥"] * n,
+            "target": targets_text,
+            "measure_unit": ["%"] * n,
+            "basis": [None] * n,
+            "weight": [90.0] * n,
+            "last_actual": [None, "96%", "97%", "98%"],
+        }
+    )
+    projects = pd.DataFrame(
+        {
+            "project_id": [f"Q{i}" for i in range(n)],
+            "project_name": ["补助"] * n,
+            "unit_id": ["106"] * n,
+            "sector": ["社会保障和就业"] * n,
+        }
+    )
+    return indicators, projects
+
+
+def test_the_point_parts_add_up_to_the_points():
+    indicators, projects = _benchmarked_projects()
+    out = targets.review_targets(indicators, projects, SCHEME)
+    parts = targets.point_parts(SCHEME)
+    assert list(parts) == [*targets.CHECKS, "below_benchmark", "missing_core"]
+    assert parts["below_benchmark"] < 0 and parts["missing_core"] < 0  # deductions: most points lost
+    total = sum(out[f"points_{p}"] for p in parts)
+    assert np.allclose(total, out["points"])
+    q0 = out.set_index("project_id").loc["Q0"]
+    assert q0["points_below_benchmark"] == -10.0 and q0["library_deduction"] == 10.0
+    for check in targets.CHECKS:
+        assert np.allclose(out[f"points_{check}"], out[f"credit_{check}"] * parts[check])
+    # On the sample year, every project's parts add up to its points too.
+    from pbm_lib.data import SAMPLE_WORKBOOK
+    from pbm_lib.workbook import read_year
+
+    review = targets.run(read_year(SAMPLE_WORKBOOK), SCHEME)["projects"]
+    review = review[review["has_targets"]]
+    assert (review["library_deduction"] > 0).any()
+    assert np.allclose(sum(review[f"points_{p}"] for p in parts), review["points"])
+
+
+def test_deductions_beyond_the_points_earned_are_cut_so_the_parts_still_add_up(tmp_path):
+    harsh = user_scheme(
+        tmp_path,
+        """
+        target_review:
+          library:
+            deduct: {below_benchmark: 100, missing_core: 10}
+    """,
+    )
+    indicators, projects = _benchmarked_projects()
+    q0 = targets.review_targets(indicators, projects, harsh).set_index("project_id").loc["Q0"]
+    earned = sum(q0[f"points_{c}"] for c in targets.CHECKS)
+    assert 0 < earned < 100
+    assert q0["points"] == 0.0 and q0["points_below_benchmark"] == pytest.approx(-earned)
+    assert q0["library_deduction"] == pytest.approx(earned) and q0["grade"] == "差"

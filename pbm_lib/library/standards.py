@@ -269,6 +269,12 @@ def year_observations(
     return out
 
 
+def _years_label(years: pd.Series) -> str | None:
+    """The distinct years of a group's values, ascending and 、-joined ("2023、2024"); None when unknown."""
+    known = sorted({int(y) for y in years.dropna()})
+    return "、".join(str(y) for y in known) or None
+
+
 def _summarise(
     values: pd.DataFrame, value: str, groupings: Sequence[Sequence[str]], min_projects: int
 ) -> pd.DataFrame:
@@ -285,6 +291,10 @@ def _summarise(
             grouped.quantile([0.25, 0.5, 0.75]).unstack().set_axis(["p25", "median", "p75"], axis=1)
         )
         stats["n_projects"] = frame.groupby(by, sort=True, observed=True)["project_id"].nunique()
+        if "year" in frame:
+            stats["years"] = frame.groupby(by, sort=True, observed=True)["year"].agg(_years_label)
+        else:
+            stats["years"] = None
         stats = stats.reset_index()
         stats.insert(1, "group", label)
         for k in ("sector", "size"):
@@ -300,6 +310,7 @@ def _summarise(
         "size",
         "n_projects",
         "n_values",
+        "years",
         "min",
         "p25",
         "median",
@@ -343,7 +354,8 @@ def history_standards(
     -------
     DataFrame
         One row per indicator and group: ``library_id``, ``name``, ``unit``, ``direction``, ``kind``,
-        ``group`` (行业+规模, 行业, 全部), ``sector``, ``size``, ``n_projects``, ``n_values``, ``min``,
+        ``group`` (行业+规模, 行业, 全部), ``sector``, ``size``, ``n_projects``, ``n_values``, ``years``
+        (the years the values are of, ascending and 、-joined; None when the data carry no year), ``min``,
         ``p25``, ``median``, ``p75``, ``max``, ``mean`` (quantiles by linear interpolation),
         ``enough``, ``suggested`` (the median), ``stretch`` (p75; p25 for a reverse indicator).
     """
@@ -373,6 +385,7 @@ def lookup_benchmarks(
     *,
     statistic: str = "median",
     groupings: Sequence[Sequence[str]] = GROUPINGS,
+    extra: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The benchmark of each row from the most specific group that has enough projects.
 
@@ -387,12 +400,16 @@ def lookup_benchmarks(
         One of :data:`STATISTICS`.
     groupings : sequence of key tuples
         Tried in order.
+    extra : sequence of str
+        Further columns of ``standards`` to return from the same group (``suggested``, ``stretch``,
+        ``years``, ``sector``, ``size`` …), each as ``benchmark_<column>``: the benchmark's source.
 
     Returns
     -------
     DataFrame
         Same index as ``rows``: ``benchmark`` (NaN where no group has enough projects),
-        ``benchmark_group`` and ``benchmark_projects``.
+        ``benchmark_group`` and ``benchmark_projects``, and one ``benchmark_<column>`` per ``extra``
+        (None where no group has enough projects; ``sector`` and ``size`` None for a group without them).
     """
     if statistic not in STATISTICS:
         raise ValueError(f"statistic {statistic!r}: expected one of {STATISTICS}")
@@ -400,6 +417,7 @@ def lookup_benchmarks(
     benchmark = np.full(n, np.nan)
     group = np.full(n, None, dtype=object)
     count = np.zeros(n, dtype=int)
+    more = {c: np.full(n, None, dtype=object) for c in extra}
     usable = standards[standards["enough"].astype(bool)] if len(standards) else standards
     for keys in groupings:
         keys = tuple(keys)
@@ -409,16 +427,24 @@ def lookup_benchmarks(
             continue
         on = ["library_id", *keys]
         left = rows[on].astype(object).reset_index(drop=True)
-        right = table[[*on, statistic, "n_projects"]].astype({k: object for k in on})
+        wanted = [c for c in extra if c not in on]
+        right = table[[*on, statistic, "n_projects", *wanted]].astype({k: object for k in on})
+        right = right.rename(columns={c: f"_extra_{c}" for c in wanted})
         found = left.merge(right, on=on, how="left")
         value = found[statistic].to_numpy(dtype=float)
         take = np.isnan(benchmark) & np.isfinite(value)
         benchmark[take] = value[take]
         group[take] = label
         count[take] = found["n_projects"].to_numpy(dtype=float)[take].astype(int)
-    return pd.DataFrame(
+        for c in extra:
+            source = found[c] if c in on else found[f"_extra_{c}"]
+            more[c][take] = source.to_numpy(dtype=object)[take]
+    out = pd.DataFrame(
         {"benchmark": benchmark, "benchmark_group": group, "benchmark_projects": count}, index=rows.index
     )
+    for c in extra:
+        out[f"benchmark_{c}"] = more[c]
+    return out
 
 
 def cost_standards(
@@ -449,8 +475,8 @@ def cost_standards(
     DataFrame
         One row per cost driver and group: ``library_id``, ``name`` (the output, e.g. 新建高标准农田面积),
         ``cost_unit`` (万元 per the indicator's unit, or 元 when the median is below 1 万元), ``group``,
-        ``sector``, ``size``, ``n_projects``, ``n_values``, ``min``, ``p25``, ``median``, ``p75``, ``max``,
-        ``mean``, ``enough``.
+        ``sector``, ``size``, ``n_projects``, ``n_values``, ``years`` (the years of the values, 、-joined),
+        ``min``, ``p25``, ``median``, ``p75``, ``max``, ``mean``, ``enough``.
     """
     if library is None:
         library = load_library()
@@ -475,6 +501,7 @@ def cost_standards(
         "size",
         "n_projects",
         "n_values",
+        "years",
         "min",
         "p25",
         "median",

@@ -29,7 +29,9 @@ lose points from that total:
     a project whose matched indicators place it in a field (领域) of its sector system must carry that
     field's core indicators (核心指标); ``deduct.missing_core`` × the share missing is deducted.
 
-The review points are ``Σ points_c · credit_c`` (``points``, total 100) less those deductions; the grade 优/良/中/差 is their
+The review points are ``Σ points_c · credit_c`` (``points``, total 100) less those deductions (cut in
+proportion where they exceed the points earned, so that the points never go below 0 and the parts
+always add up to the total: :func:`point_parts`); the grade 优/良/中/差 is their
 band in ``grades`` and the consequence comes from ``consequences`` (第二十五条: 直接进入预算安排,
 协商完善, 修改后重报, 不得进入). A project without targets gets no grade and the consequence
 ``no_targets`` (不安排预算, seed plan). The points per check and the grade bands are toolkit policy:
@@ -46,7 +48,13 @@ import pandas as pd
 
 from ..indicators import align_units, parse_values
 from ..library import load_library, match_indicators
-from ..library.standards import history_standards, indicator_observations, lookup_benchmarks, unit_factors
+from ..library.standards import (
+    history_standards,
+    indicator_observations,
+    lookup_benchmarks,
+    size_bands,
+    unit_factors,
+)
 from ..schemes import Scheme
 from ..scoring import score_indicators, split_level1
 from . import sections
@@ -75,9 +83,16 @@ LIBRARY_COLUMNS = (
     "benchmark_unit",
     "benchmark_group",
     "benchmark_projects",
+    "benchmark_suggested",
+    "benchmark_stretch",
+    "benchmark_years",
+    "benchmark_sector",
+    "benchmark_size",
     "benchmarked",
     "below_benchmark",
 )
+#: The library checks' deductions, by the ``target_review.library.deduct`` key.
+DEDUCTIONS = ("below_benchmark", "missing_core")
 
 
 def indicator_checks(
@@ -88,6 +103,8 @@ def indicator_checks(
     projects: pd.DataFrame | None = None,
     library: pd.DataFrame | None = None,
     standards: pd.DataFrame | None = None,
+    budget: pd.DataFrame | None = None,
+    year: int | None = None,
 ) -> pd.DataFrame:
     """Per indicator row: numeric target, 取值依据, and comparison with last year's actual.
 
@@ -104,8 +121,10 @@ def indicator_checks(
     projects : DataFrame, optional
         The 项目 sheet. Given, and with a ``target_review.library`` block in the scheme, the library
         columns of :func:`library_checks` are added.
-    library, standards : DataFrame, optional
+    library, standards, budget : DataFrame, optional
         Passed to :func:`library_checks`.
+    year : int, optional
+        Fiscal year of the targets, passed to :func:`library_checks`.
 
     Returns
     -------
@@ -162,7 +181,16 @@ def indicator_checks(
         }
     )
     if projects is not None and _library_section(scheme) is not None:
-        checks = library_checks(indicators, projects, scheme, scored, library=library, standards=standards)
+        checks = library_checks(
+            indicators,
+            projects,
+            scheme,
+            scored,
+            library=library,
+            standards=standards,
+            budget=budget,
+            year=year,
+        )
         for column in LIBRARY_COLUMNS:
             out[column] = checks[column].to_numpy()
     return out
@@ -180,6 +208,8 @@ def library_checks(
     *,
     library: pd.DataFrame | None = None,
     standards: pd.DataFrame | None = None,
+    budget: pd.DataFrame | None = None,
+    year: int | None = None,
 ) -> pd.DataFrame:
     """Per indicator row: its library indicator and, for intensive indicators, its benchmark (历史标准).
 
@@ -207,12 +237,22 @@ def library_checks(
         The library (default: the shipped one plus the scheme's ``extension``).
     standards : DataFrame, optional
         :func:`pbm_lib.library.standards.history_standards` drawn from other years.
+    budget : DataFrame, optional
+        The 预算执行 sheet: the projects' 全年预算数 give their size band (规模), for the ``sector_size``
+        group; without it no project has a size.
+    year : int, optional
+        Fiscal year of the targets: the 上年完成值 the standards are drawn from are of ``year − 1``.
 
     Returns
     -------
     DataFrame
-        Same rows as ``indicators`` (fresh index): ``project_id``, ``seq`` and :data:`LIBRARY_COLUMNS`
-        (``benchmark`` in the target's unit, ``benchmark_unit`` that unit).
+        Same rows as ``indicators`` (fresh index): ``project_id``, ``seq`` and :data:`LIBRARY_COLUMNS`:
+        ``benchmark`` (the scheme's statistic), ``benchmark_suggested`` (建议目标值, the median) and
+        ``benchmark_stretch`` (较高目标值, the upper quartile; the lower one for a reverse indicator), all
+        in the target's unit ``benchmark_unit``; the source of the benchmark as ``benchmark_group``
+        (行业+规模, 行业, 全部), ``benchmark_projects`` (comparable projects), ``benchmark_years``
+        (the years of their actuals, 、-joined), ``benchmark_sector`` and ``benchmark_size`` (None when
+        the group does not restrict them).
     """
     cfg = _library_section(scheme)
     n = len(indicators)
@@ -247,14 +287,28 @@ def library_checks(
     groupings = [LIBRARY_GROUPS[g] for g in cfg["groups"]]
     if standards is None:
         observations = indicator_observations(
-            indicators, projects, library, sources=("last_actual",), match=match
+            indicators, projects, library, budget=budget, year=year, sources=("last_actual",), match=match
         )
         standards = history_standards(
             observations, library, groupings=groupings, min_projects=int(cfg["min_projects"])
         )
     ids = match["library_id"].to_numpy(dtype=object)
-    rows = pd.DataFrame({"library_id": ids, "sector": row_sector.to_numpy(dtype=object), "size": None})
-    found = lookup_benchmarks(rows, standards, statistic=cfg["benchmark"], groupings=groupings)
+    per_project = budget.groupby("project_id")["annual"].sum(min_count=1) if budget is not None else None
+    size = (
+        size_bands(indicators["project_id"].map(per_project).to_numpy(dtype=float)).astype(object)
+        if per_project is not None
+        else None
+    )
+    rows = pd.DataFrame(
+        {"library_id": ids, "sector": row_sector.to_numpy(dtype=object), "size": size}, dtype=object
+    )
+    found = lookup_benchmarks(
+        rows,
+        standards,
+        statistic=cfg["benchmark"],
+        groupings=groupings,
+        extra=("suggested", "stretch", "years", "sector", "size"),
+    )
     lib = library.set_index("id")
     lib_unit = pd.Series(ids, dtype=object).map(lib["unit"]).to_numpy(dtype=object)
     kind = pd.Series(ids, dtype=object).map(lib["kind"]).to_numpy(dtype=object)
@@ -267,7 +321,8 @@ def library_checks(
         .to_numpy()
     )
     target_unit = np.where(pd.notna(target_unit), target_unit, lib_unit)
-    benchmark = found["benchmark"].to_numpy(dtype=float) * unit_factors(lib_unit, target_unit)
+    factor = unit_factors(lib_unit, target_unit)
+    benchmark = found["benchmark"].to_numpy(dtype=float) * factor
     t = scored["target_value"].to_numpy(dtype=float)
     direction = scored["direction_rule"].astype(object).to_numpy()
     positive = np.isin(direction, ["positive", "positive_strict"])
@@ -292,6 +347,13 @@ def library_checks(
     out["benchmark_unit"] = np.where(benchmarked, target_unit, None)
     out["benchmark_group"] = np.where(benchmarked, found["benchmark_group"].to_numpy(dtype=object), None)
     out["benchmark_projects"] = np.where(benchmarked, found["benchmark_projects"].to_numpy(), 0).astype(int)
+    for column in ("suggested", "stretch"):
+        value = pd.to_numeric(found[f"benchmark_{column}"], errors="coerce").to_numpy(dtype=float) * factor
+        out[f"benchmark_{column}"] = np.where(benchmarked, value, np.nan)
+    for column in ("years", "sector", "size"):
+        out[f"benchmark_{column}"] = np.where(
+            benchmarked, found[f"benchmark_{column}"].to_numpy(dtype=object), None
+        )
     out["benchmarked"] = benchmarked
     out["below_benchmark"] = below
     return out
@@ -373,6 +435,18 @@ def core_indicator_checks(
     return out
 
 
+def point_parts(scheme: Scheme) -> dict[str, float]:
+    """The parts of a project's review points, in order, with their most points (a deduction: its most
+    points lost, negative): the ``points_<part>`` columns of :func:`review_targets`, which add up to
+    ``points``."""
+    s = sections.get(scheme, "target_review")
+    parts = {c: float(s["points"][c]) for c in CHECKS}
+    cfg = s.get("library")
+    if cfg is not None:
+        parts.update({d: -float(cfg["deduct"][d]) for d in DEDUCTIONS})
+    return parts
+
+
 def _required_items(scheme: Scheme) -> list[tuple[str, str | None]]:
     items: list[tuple[str, str | None]] = []
     for level1, words in sections.get(scheme, "target_review")["required"].items():
@@ -418,7 +492,9 @@ def review_targets(
         (the grade, or 无绩效目标) and ``consequence``. With ``target_review.library`` also
         ``n_benchmarked``, ``n_below_benchmark``, ``library_field``, ``n_core``, ``n_missing_core``,
         ``missing_core``, ``credit_below_benchmark``, ``credit_missing_core`` and ``library_deduction``
-        (points deducted before the grade).
+        (points deducted before the grade). The points as parts that add up to ``points``: one
+        ``points_<check>`` per check (``points · credit``) and, with the library, ``points_below_benchmark``
+        and ``points_missing_core`` (the deductions, ≤ 0); :func:`point_parts` names them.
     """
     s = sections.get(scheme, "target_review")
     cfg = s.get("library")
@@ -491,7 +567,8 @@ def review_targets(
         "basis": basis_share,
         "not_below_last": np.where(n_comparable > 0, 1.0 - safe_ratio(n_below, n_comparable), 1.0),
     }
-    points = sum(float(s["points"][c]) * np.nan_to_num(credit[c]) for c in CHECKS)
+    parts = {c: float(s["points"][c]) * np.nan_to_num(credit[c]) for c in CHECKS}
+    points = sum(parts.values())
     if cfg is not None:
         n_benchmarked = count(rows["benchmarked"].to_numpy(dtype=bool))
         n_below_benchmark = count(rows["below_benchmark"].to_numpy(dtype=bool))
@@ -501,10 +578,19 @@ def review_targets(
         n_missing_core = core["n_missing_core"].fillna(0).to_numpy(dtype=float)
         credit_benchmark = 1.0 - np.nan_to_num(safe_ratio(n_below_benchmark, n_benchmarked))
         credit_core = 1.0 - np.nan_to_num(safe_ratio(n_missing_core, n_core))
-        deduction = float(cfg["deduct"]["below_benchmark"]) * (1.0 - credit_benchmark) + float(
-            cfg["deduct"]["missing_core"]
-        ) * (1.0 - credit_core)
-        points = np.maximum(0.0, points - deduction)
+        lost = {
+            "below_benchmark": float(cfg["deduct"]["below_benchmark"]) * (1.0 - credit_benchmark),
+            "missing_core": float(cfg["deduct"]["missing_core"]) * (1.0 - credit_core),
+        }
+        deduction = lost["below_benchmark"] + lost["missing_core"]
+        # Points never go below 0: deductions beyond the points earned are cut in proportion, so that
+        # the parts still add up to the total.
+        keep = np.where(deduction > points, safe_ratio(points, deduction), 1.0)
+        keep = np.nan_to_num(keep, nan=1.0)
+        for d in DEDUCTIONS:
+            parts[d] = np.where(lost[d] > 0, -lost[d] * keep, 0.0)
+        deduction = deduction * keep
+    points = sum(parts.values())
     points = np.where(has, points, np.nan)
     grade = band(points, s["grades"], "grade", scheme.rules.total_decimals)
     consequence = np.where(
@@ -533,6 +619,8 @@ def review_targets(
         out["credit_below_benchmark"] = np.where(has, credit_benchmark, np.nan)
         out["credit_missing_core"] = np.where(has, credit_core, np.nan)
         out["library_deduction"] = np.where(has, deduction, np.nan)
+    for part, value in parts.items():
+        out[f"points_{part}"] = np.where(has, value, np.nan)
     out["points"] = points
     out["grade"] = grade
     out["result"] = np.where(has, grade, NO_TARGETS)
@@ -589,11 +677,13 @@ def indicator_issues(
             picked = rows.loc[mask.to_numpy()]
             statistic = STATISTIC_NAMES[cfg["benchmark"]]
             found["message"] = [
-                f"{ISSUES[issue]}：{group}同类项目（{n}个）上年实际{statistic}为{b:.4g}{u or ''}"
-                for b, u, group, n in zip(
+                f"{ISSUES[issue]}：{benchmark_source(y, sector, size, n)}的{statistic}为{format_value(b, u)}"
+                for b, u, y, sector, size, n in zip(
                     picked["benchmark"],
                     picked["benchmark_unit"],
-                    picked["benchmark_group"],
+                    picked["benchmark_years"],
+                    picked["benchmark_sector"],
+                    picked["benchmark_size"],
                     picked["benchmark_projects"],
                     strict=True,
                 )
@@ -622,6 +712,128 @@ def indicator_issues(
     )
 
 
+def format_value(value: Any, unit: Any = None) -> str:
+    """A benchmark as a reader reads it: at most two decimals, no trailing zeros, then the unit
+    (``96.666…, "%"`` → ``96.67%``); ``—`` when missing."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(number):
+        return "—"
+    text = f"{number:,.2f}".rstrip("0").rstrip(".")
+    return text + (str(unit) if isinstance(unit, str) else "")
+
+
+def _label(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value.strip() else None
+
+
+def benchmark_source(years: Any, sector: Any, size: Any, n_projects: Any) -> str:
+    """Where a benchmark comes from, in Chinese: comparable projects' scope, count and years.
+
+    >>> benchmark_source("2024", "农林水", None, 3)
+    '农林水行业3个同类项目2024年实际完成值'
+    >>> benchmark_source(None, None, "100-500万元", 5)
+    '各行业预算规模100-500万元的5个同类项目上年实际完成值'
+    """
+    scope = f"{_label(sector)}行业" if _label(sector) else "各行业"
+    if _label(size):
+        scope += f"预算规模{size}的"
+    when = f"{years}年" if _label(years) else "上年"
+    count = int(n_projects) if pd.notna(n_projects) else 0
+    return f"{scope}{count}个同类项目{when}实际完成值"
+
+
+def target_benchmarks(indicators: pd.DataFrame, checks: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """The historical standards (历史标准) beside the targets they were compared with, one row per
+    benchmarked indicator, for the reader of a review to trace every ``below_benchmark`` finding.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        The 绩效指标 sheet (``target``, ``direction`` as written).
+    checks : DataFrame
+        :func:`indicator_checks` of the same rows, with the library columns (``projects`` given).
+    scheme : Scheme
+        ``target_review.library`` (the benchmark statistic).
+
+    Returns
+    -------
+    DataFrame
+        ``project_id``, ``seq``, ``level3`` (as written), ``library_id``, ``library_name``,
+        ``target`` (as written), ``unit`` (the target's unit), ``benchmark``, ``suggested`` (建议目标值,
+        the median), ``stretch`` (较高目标值: upper quartile; lower quartile for a reverse indicator) — all
+        numbers in ``unit`` —, ``statistic`` (the benchmark's Chinese name), ``below_benchmark``,
+        ``status`` (低于历史标准 / 不低于历史标准, or 高于历史标准 / 不高于历史标准 for a reverse
+        indicator), ``years``, ``group``, ``sector``, ``size``, ``n_projects`` and ``source`` (Chinese:
+        :func:`benchmark_source`).
+    """
+    columns = [
+        "project_id",
+        "seq",
+        "level3",
+        "library_id",
+        "library_name",
+        "target",
+        "unit",
+        "benchmark",
+        "suggested",
+        "stretch",
+        "statistic",
+        "below_benchmark",
+        "status",
+        "years",
+        "group",
+        "sector",
+        "size",
+        "n_projects",
+        "source",
+    ]
+    cfg = _library_section(scheme)
+    if cfg is None or "benchmarked" not in checks or not len(checks):
+        return pd.DataFrame(columns=columns)
+    keep = checks["benchmarked"].astype(bool).to_numpy()
+    rows = checks.loc[keep].reset_index(drop=True)
+    written = indicators.reset_index(drop=True).loc[keep].reset_index(drop=True)
+    direction = score_indicators(written, scheme)["direction_rule"].astype(object).to_numpy()
+    reverse = np.isin(direction, ["reverse", "reverse_strict"])
+    below = rows["below_benchmark"].astype(bool).to_numpy()
+    out = pd.DataFrame(
+        {
+            "project_id": rows["project_id"].to_numpy(dtype=object),
+            "seq": rows["seq"].to_numpy(),
+            "level3": written["level3"].to_numpy(dtype=object),
+            "library_id": rows["library_id"].to_numpy(dtype=object),
+            "library_name": rows["library_name"].to_numpy(dtype=object),
+            "target": written["target"].to_numpy(dtype=object),
+            "unit": rows["benchmark_unit"].to_numpy(dtype=object),
+            "benchmark": rows["benchmark"].to_numpy(dtype=float),
+            "suggested": rows["benchmark_suggested"].to_numpy(dtype=float),
+            "stretch": rows["benchmark_stretch"].to_numpy(dtype=float),
+            "statistic": STATISTIC_NAMES[cfg["benchmark"]],
+            "below_benchmark": below,
+            "status": np.where(
+                reverse,
+                np.where(below, "高于历史标准", "不高于历史标准"),
+                np.where(below, "低于历史标准", "不低于历史标准"),
+            ),
+            "years": rows["benchmark_years"].to_numpy(dtype=object),
+            "group": rows["benchmark_group"].to_numpy(dtype=object),
+            "sector": rows["benchmark_sector"].to_numpy(dtype=object),
+            "size": rows["benchmark_size"].to_numpy(dtype=object),
+            "n_projects": rows["benchmark_projects"].to_numpy(dtype=int),
+        }
+    )
+    out["source"] = [
+        benchmark_source(y, sector, size, n)
+        for y, sector, size, n in zip(
+            out["years"], out["sector"], out["size"], out["n_projects"], strict=True
+        )
+    ]
+    return out[columns]
+
+
 def department_target_presence(
     units: pd.DataFrame, department_targets: pd.DataFrame, scheme: Scheme
 ) -> pd.DataFrame:
@@ -648,16 +860,34 @@ def department_target_presence(
     return out.reset_index(drop=True)
 
 
+def _fiscal_year(year: Any) -> int | None:
+    value = getattr(year, "year", None)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def run(year: Any, scheme: Scheme) -> dict[str, pd.DataFrame]:
     """All target-review tables of a year: ``projects`` (:func:`review_targets`), ``issues``
-    (:func:`indicator_issues`) and ``departments`` (:func:`department_target_presence`)."""
+    (:func:`indicator_issues`), ``benchmarks`` (:func:`target_benchmarks`: the historical standards
+    beside the targets) and ``departments`` (:func:`department_target_presence`)."""
     indicators = table(year, "indicators")
     projects = table(year, "projects")
     scored = score_indicators(indicators, scheme)
     cfg = _library_section(scheme)
     library = load_library(cfg["extension"]) if cfg is not None else None
-    checks = indicator_checks(indicators, scheme, scored, projects=projects, library=library)
+    checks = indicator_checks(
+        indicators,
+        scheme,
+        scored,
+        projects=projects,
+        library=library,
+        budget=table(year, "budget"),
+        year=_fiscal_year(year),
+    )
     return {
+        "benchmarks": target_benchmarks(indicators, checks, scheme),
         "projects": review_targets(indicators, projects, scheme, scored, library=library, checks=checks),
         "issues": indicator_issues(
             indicators, scheme, scored, projects=projects, library=library, checks=checks
