@@ -422,6 +422,45 @@ def test_matching_follows_the_sector_the_unit_and_the_parent_row(library):
     assert children["method"].tolist() == ["exact", "parent"]
 
 
+def test_numbers_in_a_name_are_qualifiers(library):
+    # 7天 and 42天 visits after childbirth, with and without the qualifier written as in the library.
+    names = pd.Series(["孕产妇42天访视数", "孕产妇7天访视数", "产后访视数", "2024年度产后访视人数"])
+    out = match_indicators(names, library, sector="卫生健康", units="人")
+    assert out["library_id"].tolist() == [
+        "health.postpartum_checkups",
+        "health.postpartum_visits",
+        "health.postpartum_visits",
+        "health.postpartum_visits",  # a year is not a qualifier
+    ]
+    assert out["score"].iloc[0] < 1.0 and out["method"].iloc[2] == "exact"  # only identical terms score 1
+
+
+def test_a_name_joining_the_subjects_of_several_aliases_is_their_indicator(library):
+    lib = pd.concat(
+        [
+            library,
+            pd.DataFrame(
+                [
+                    {
+                        **library.set_index("id").loc["agri.new_fertiliser_area"].to_dict(),
+                        "id": "city.test_area",
+                        "name": "绿色防控技术推广面积",
+                        "aliases": ("统防统治推广面积", "生物农药推广面积"),
+                        "field": "化肥减量",
+                        "core": False,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    names = pd.Series(["1、小麦统防统治+生物农药", "2、水稻侧深施肥+缓控释肥", "水标尺宽度"])
+    out = match_indicators(names, lib, sector=["农林水", "农林水", "农林水"], units=["亩", "亩", "厘米"])
+    assert out["library_id"].tolist()[:2] == ["city.test_area", "agri.new_fertiliser_area"]
+    assert out["method"].tolist()[:2] == ["joined", "joined"]
+    assert pd.isna(out["library_id"].iloc[2])  # one shared piece (水标尺) is not a join
+
+
 def test_matching_runs_once_per_distinct_name_and_keeps_the_index(library):
     names = pd.Series(["工程验收合格率", "群众满意度"] * 5000, index=np.arange(10000) * 3)
     out = match_indicators(names, library, sector="城乡社区")
@@ -850,6 +889,8 @@ CASE_EXPECTED: dict[tuple[str, str], str | tuple[str, ...] | None] = {
     ("15", "指标22:老年人中医药规范管理数"): "health.tcm_elderly",
     ("15", "指标23:0-36月龄中医药规范管理数"): "health.tcm_children",
     ("15", "指标24:传染病及突发公共卫生事件报告数"): "health.infectious_disease_reports",
+    # Printed with 人 counts (24694人): the unit rule takes 家庭医生签约服务人数, whose values these are
+    # (test_matching_follows_the_sector_the_unit_and_the_parent_row). Kept as a miss, not re-judged.
     ("15", "指标25:家庭医生签约率"): "health.family_doctor_rate",
     ("15", "指标1:提升国家基本…"): None,  # cut off in the extraction
     ("16", "安装坡面水标尺"): "water.gauges_installed",
@@ -923,8 +964,8 @@ def test_matching_rate_on_the_bundled_sample(library, year):
     ]
     assert "?" not in expected, "every distinct (sector, name) of the sample has a hand-written answer"
     out = match_indicators(names["name"], library, sector=names["sector"], units=names["unit"])
-    rate, _misses = _rate(names, expected, out, "sample 示范市 2025")
-    assert rate >= 0.9
+    rate, misses = _rate(names, expected, out, "sample 示范市 2025")
+    assert rate >= 0.9, f"{rate:.1%} right; misses:\n{misses.to_string()}"
 
 
 def _held_out(library: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
@@ -944,8 +985,8 @@ def test_matching_rate_on_the_sample_without_aliases_copied_from_it(library, yea
         for s, n in zip(names["sector"], names["name"], strict=True)
     ]
     out = match_indicators(names["name"], held, sector=names["sector"], units=names["unit"])
-    rate, _misses = _rate(names, expected, out, f"sample, {removed} aliases equal to fixture names removed")
-    assert rate >= 0.9
+    rate, misses = _rate(names, expected, out, f"sample, {removed} aliases equal to fixture names removed")
+    assert rate >= 0.9, f"{rate:.1%} right; misses:\n{misses.to_string()}"
 
 
 def test_matching_rate_on_the_real_cases(library):
@@ -957,13 +998,15 @@ def test_matching_rate_on_the_real_cases(library):
         names["name"], library, sector=names["sector"], units=names["unit"], parents=names["parent"]
     )
     rate, misses = _rate(names.drop(columns=["parent"]), expected, out, "real cases (../shared/cases)")
-    assert rate >= 0.9
+    assert rate >= 0.9, f"{rate:.1%} right; misses:\n{misses.to_string()}"
     held = _held_out(library, pd.concat([names["name"], _sample_names(read_year(SAMPLE_WORKBOOK))["name"]]))
     out = match_indicators(
         names["name"], held, sector=names["sector"], units=names["unit"], parents=names["parent"]
     )
-    held_rate, _ = _rate(names.drop(columns=["parent"]), expected, out, "real cases, fixture aliases removed")
-    assert held_rate >= 0.9
+    held_rate, held_misses = _rate(
+        names.drop(columns=["parent"]), expected, out, "real cases, fixture aliases removed"
+    )
+    assert held_rate >= 0.9, f"{held_rate:.1%} right; misses:\n{held_misses.to_string()}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1173,7 +1216,10 @@ def test_the_benchmark_carries_its_suggested_targets_and_its_source(tmp_path):
     budget = pd.DataFrame({"project_id": [f"P{i}" for i in range(4)], "annual": [50.0, 80.0, 60.0, 90.0]})
     checks = targets.library_checks(indicators, projects, SCHEME, budget=budget, year=2025)
     first = checks.iloc[0]
-    assert (first["benchmark_suggested"], first["benchmark_stretch"]) == (97.0, 97.5)  # median, upper quartile
+    assert (first["benchmark_suggested"], first["benchmark_stretch"]) == (
+        97.0,
+        97.5,
+    )  # median, upper quartile
     assert (first["benchmark_years"], first["benchmark_sector"], first["benchmark_size"]) == (
         "2024",
         "社会保障和就业",

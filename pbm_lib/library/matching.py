@@ -19,6 +19,14 @@ word says what is measured: …满意度, …验收合格率, …成本), which 
 - otherwise the best of two Dice coefficients: of the character bigram sets, ``2|A∩B|/(|A|+|B|)``,
   and of the longest common subsequence, ``2·LCS/(len a + len b)`` (保护人口 in 保护下游人口); the
   subsequence is computed for the :data:`TOP_TERMS` best terms by bigrams only;
+- a name joining the subjects of two or more terms of one indicator (水稻侧深施肥+缓控释肥: 侧深施肥 of
+  侧深施肥推广面积 and 缓控释肥 of 缓控释肥推广面积) scores ``0.45 + 0.3·c`` (:data:`JOINED_BASE`, :data:`JOINED_MAX`), ``c`` being the share of the
+  name those pieces (each at least :data:`PIECE_MIN` characters, not overlapping) cover
+  (:func:`_joined_cover`; ``method`` ``joined``); one piece alone is not enough (水标尺宽度 is not
+  安装水标尺);
+- numbers are qualifiers (产后7天 and 产后42天, 0-6岁, 65岁): when the name has numbers, a term that
+  shares one is scored × :data:`NUMBER_AGREE` (staying below 1) and a term whose numbers are all
+  different × :data:`NUMBER_CONFLICT`; years (2024年) do not count;
 - an indicator's regular-expression ``patterns`` (满意度$ for 服务对象满意度) give at least
   :data:`PATTERN_SCORE`, a fall-back for the generic common indicators;
 - when the unit of the name is known (the row's 计量单位, or the unit written in its target) and it
@@ -67,8 +75,17 @@ VARIANT_WEIGHTS = (1.0, 0.97, 0.95)
 BLOCK = 2048
 #: Distinct name variants whose scores are kept per library.
 CACHE_SIZE = 200_000
+#: Factor for a term that carries a number of the name (42天 in 孕产妇42天访视数 and 产后42天健康检查数):
+#: numbers are qualifiers that tell indicators apart. Scores stay below 1 (identical terms only).
+NUMBER_AGREE = 1.05
+#: Factor for a term whose numbers are all different from the name's (产后7天内访视 for a 42天 name).
+NUMBER_CONFLICT = 0.85
+#: Shortest piece of a term that counts towards a joined name's coverage (:func:`_joined_cover`).
+PIECE_MIN = 3
+#: Score of a joined name covering none of itself / all of itself (as a term inside a name).
+JOINED_BASE, JOINED_MAX = 0.45, 0.75
 #: Values of ``method``.
-METHODS = ("exact", "contains", "similar", "pattern", "parent")
+METHODS = ("exact", "contains", "similar", "joined", "pattern", "parent")
 
 _NUMBERING = re.compile(
     r"^(?:指标\d+[:.、]?|[一二三四五六七八九十]+[、.:]|\d{1,2}[、.:)](?!\d)|\(\d{1,2}\)|第[一二三四五六七八九十\d]+[项条][:、]?)"
@@ -78,6 +95,9 @@ _BRACKET_CHARS = re.compile(r"[()\[\]【】〔〕]")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]")
 _SYNONYMS = ((re.compile(r"(比例|比率|占比)"), "率"), (re.compile(r"(数量|个数|人数)$"), "数"))
 _DROP_SUFFIX = re.compile(r"(指标|情况|状况)$")
+#: A number with the character after it (42天, 65岁, 06岁 from 0-6岁); years (2024年) are not qualifiers.
+_NUMBER = re.compile(r"\d+[^\d]?")
+_YEAR = re.compile(r"^(19|20)\d\d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +171,45 @@ def _lcs(a: str, b: str) -> int:
             current.append(previous[j] + 1 if ch == other else max(previous[j + 1], current[j]))
         previous = current
     return previous[-1]
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """The number qualifiers of a normalised name (``孕产妇42天访视数`` → {42天})."""
+    return frozenset(m for m in _NUMBER.findall(text) if not (len(m) >= 4 and _YEAR.match(m)))
+
+
+def _longest_common(a: str, b: str) -> tuple[int, int]:
+    """Start in ``a`` and length of the longest substring of ``a`` that is also in ``b``."""
+    best = (0, 0)
+    previous = [0] * (len(b) + 1)
+    for i, ch in enumerate(a):
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b):
+            if ch == other:
+                current[j + 1] = previous[j] + 1
+                if current[j + 1] > best[1]:
+                    best = (i - current[j + 1] + 1, current[j + 1])
+        previous = current
+    return best
+
+
+def _joined_cover(name: str, terms: Sequence[str]) -> float:
+    """Share of ``name`` covered by pieces of two or more of one indicator's terms, else 0.
+
+    A name may join the subjects of several aliases of one indicator: 水稻侧深施肥+缓控释肥 is
+    侧深施肥 (of 侧深施肥推广面积) and 缓控释肥 (of 缓控释肥推广面积), both 新型肥料和施肥技术推广面积.
+    Each term gives its longest common piece with the name (at least :data:`PIECE_MIN` characters);
+    the longest pieces that do not overlap are kept; with two or more, their share of the name.
+    """
+    pieces = sorted(
+        (piece for piece in (_longest_common(name, t) for t in terms) if piece[1] >= PIECE_MIN),
+        key=lambda p: -p[1],
+    )
+    taken: list[tuple[int, int]] = []
+    for start, length in pieces:
+        if all(start + length <= s or s + n <= start for s, n in taken):
+            taken.append((start, length))
+    return sum(n for _s, n in taken) / len(name) if len(taken) >= 2 else 0.0
 
 
 def _containment(part: str, whole: str) -> float:
@@ -228,7 +287,9 @@ class _Terms:
         self.starts = np.minimum(
             np.searchsorted(self.owner, np.arange(self.n_indicators)), max(len(texts) - 1, 0)
         )
-        self.has_terms = np.bincount(self.owner, minlength=self.n_indicators) > 0
+        counts = np.bincount(self.owner, minlength=self.n_indicators)
+        self.has_terms = counts > 0
+        self.ends = self.starts + counts
         vocabulary: dict[str, int] = {}
         rows = [[vocabulary.setdefault(g, len(vocabulary)) for g in _bigrams(t)] for t in texts]
         self.vocabulary = vocabulary
@@ -241,6 +302,8 @@ class _Terms:
         for r, t in enumerate(texts):
             self.exact.setdefault(t, []).append(r)
         self.patterns = [(i, re.compile(p)) for i, ps in enumerate(library["patterns"]) for p in ps]
+        self.numbers = [_numbers(t) for t in texts]
+        self.numbered_terms = np.flatnonzero([bool(n) for n in self.numbers])
 
     def score(self, variants: list[str]) -> np.ndarray:
         """Per variant × term: 1 (identical), containment, else the best bigram or subsequence Dice."""
@@ -272,6 +335,24 @@ class _Terms:
                     if 0 < scores[r, t] < 1.0:
                         term = self.texts[t]
                         scores[r, t] = max(scores[r, t], 2.0 * _lcs(v, term) / (len(v) + len(term)))
+                # A name joining the subjects of several terms of one indicator (scores at most
+                # JOINED_MAX: only worth computing when nothing scores as much already).
+                if len(v) < 2 * PIECE_MIN or scores[r].max() >= JOINED_MAX:
+                    continue
+                for i in dict.fromkeys(self.owner[top[r]]):
+                    own = self.texts[self.starts[i] : self.ends[i]]
+                    cover = _joined_cover(v, own) if len(own) >= 2 else 0.0
+                    if cover:
+                        t = self.starts[i]
+                        scores[r, t] = max(scores[r, t], JOINED_BASE + (JOINED_MAX - JOINED_BASE) * cover)
+        for r, v in enumerate(variants):
+            mine = _numbers(v)
+            if mine and len(self.numbered_terms):
+                t = self.numbered_terms
+                factor = np.asarray(
+                    [NUMBER_AGREE if self.numbers[j] & mine else NUMBER_CONFLICT for j in t], dtype=np.float32
+                )
+                scores[r, t] = np.minimum(scores[r, t] * factor, np.where(scores[r, t] < 1.0, 0.999, 1.0))
         for r, v in enumerate(variants):
             for t in self.exact.get(v, ()):
                 scores[r, t] = 1.0
@@ -317,6 +398,9 @@ def _method(variants: list[tuple[str, float]], terms: _Terms, indicator: int, sc
         return "exact"
     if any(t in v or (len(v) >= 3 and v in t) for v, _w in variants for t in own):
         return "contains"
+    covers = [(_joined_cover(v, own), w) for v, w in variants] if len(own) >= 2 else []
+    if any(c > 0 and (JOINED_BASE + (JOINED_MAX - JOINED_BASE) * c) * w >= score - 1e-6 for c, w in covers):
+        return "joined"
     if score <= PATTERN_SCORE + 1e-6 and any(
         p.search(variants[0][0]) for i, p in terms.patterns if i == indicator
     ):
