@@ -38,6 +38,7 @@ def shown_time(moment: datetime) -> str:
     """A time as a reader in China reads it: ``2025-06-01 14:03:22（中国标准时间）``."""
     return f"{moment.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}（中国标准时间）"
 
+
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2rem auto;max-width:1200px;
 padding:0 1rem;color:#222;line-height:1.5}
@@ -47,13 +48,17 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;bord
 #city-summary h2{margin-top:0}
 #city-summary dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
 #city-summary dt{color:#555}
-.controls{display:flex;gap:.8rem;flex-wrap:wrap;margin:.8rem 0}
+.controls{display:flex;gap:.8rem;flex-wrap:wrap;align-items:center;margin:.8rem 0}
 .controls input,.controls select{padding:.3rem .5rem;font-size:.95rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f0f0f0;cursor:pointer;user-select:none;white-space:nowrap}
-th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f0f0;white-space:nowrap;position:sticky;top:0;box-shadow:inset 0 -1px #ccc}
+th[tabindex]{cursor:pointer;user-select:none}th[tabindex]:hover{background:#e2eaf2}
+th[tabindex]:focus-visible{outline:2px solid #0072B2;outline-offset:-2px}
+th[tabindex]::after{content:" ↕";color:#999}
+th[aria-sort=ascending]::after{content:" ▲";color:#0072B2}th[aria-sort=descending]::after{content:" ▼";color:#0072B2}
+th[data-type=number],td.num{text-align:right}td.num{font-variant-numeric:tabular-nums}
+td:nth-child(n+4){white-space:nowrap}
 .status-ok{color:#007a4d}.status-failed{color:#b3261e;font-weight:bold}
 .error{font-family:monospace;font-size:.85rem;white-space:pre-wrap;color:#b3261e}
 .count{color:#555;font-size:.9rem}
@@ -121,6 +126,9 @@ def _e(value: Any) -> str:
 
 
 def _score(value: Any) -> tuple[str, str]:
+    """(sort value, shown text) of a score cell; a missing score shows a dash and sorts last."""
+    if value is None or value == "":
+        return ("", "—")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ("", _e(value))
     return (repr(float(value)), f"{value:.2f}" if isinstance(value, float) else str(value))
@@ -243,12 +251,14 @@ def _table(rows: list[Row]) -> str:
     for r in rows:
         sort_value, shown = _score(r.score)
         unit = f"{_e(r.unit_name)}（{_e(r.unit_id)}）" if r.unit_id else _e(r.unit_name or "—")
+        # the city's id is the internal "city": a reader sees what the object is instead
+        about = "本级政府" if r.object_kind == "city" else r.object_id
         link = f'<a href="{_e(r.link)}">查看</a>' if r.link and r.status == "ok" else "—"
         status = _e(STATUS_LABELS.get(r.status, r.status))
         out.append(
             f'<tr data-kind="{_e(r.report_id)}" data-status="{_e(r.status)}">'
-            f"<td>{unit}</td><td>{_e(r.object_name)}（{_e(r.object_id)}）</td><td>{_e(r.report_title)}</td>"
-            f'<td class="num" data-value="{_e(sort_value)}">{shown}</td><td>{_e(r.grade)}</td>'
+            f"<td>{unit}</td><td>{_e(r.object_name)}（{_e(about)}）</td><td>{_e(r.report_title)}</td>"
+            f'<td class="num" data-value="{_e(sort_value)}">{shown}</td><td>{_e(r.grade) or "—"}</td>'
             f'<td class="status-{_e(r.status)}">{status}</td><td>{link}</td></tr>'
         )
     out.append("</tbody></table>")
