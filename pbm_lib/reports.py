@@ -343,6 +343,13 @@ def _recorded(values: dict[str, Any]) -> dict[str, Any]:
     return {key: plain(key, value) for key, value in values.items()}
 
 
+def _value(value: Any, unit: Any = None) -> str:
+    """A number with its unit as a reader reads it (:func:`pbm_lib.process.targets.format_value`)."""
+    from .process.targets import format_value
+
+    return format_value(value, unit)
+
+
 def _join(items: Iterable[Any], sep: str = "、") -> str:
     return sep.join(esc(i) for i in items if not _missing(i))
 
@@ -1799,10 +1806,144 @@ class TargetReview:
     department: dict[str, Any] | None
     department_targets: pd.DataFrame
     check_points: dict[str, float]
+    benchmarks: pd.DataFrame
+    core: pd.DataFrame
 
     @property
     def name(self) -> str:
         return str(self.unit["unit_name"])
+
+    @property
+    def uses_library(self) -> bool:
+        """Whether the scheme reviews targets against the indicator library (``target_review.library``)."""
+        return "below_benchmark" in self.check_points
+
+    def points_table(self) -> pd.DataFrame:
+        """Each reviewed project's points by part — one column per check and library deduction (≤ 0,
+        ``points_<part>``, from :func:`pbm_lib.process.targets.review_targets`) — and ``points``, their sum."""
+        rows = self.projects[self.projects["has_targets"]]
+        columns = ["project_name", *(f"points_{c}" for c in self.check_points), "points", "grade"]
+        return rows[columns].reset_index(drop=True)
+
+    def _library_sentence(self) -> str:
+        """One summary sentence on the library checks' findings ('' when none or not used)."""
+        if not self.uses_library:
+            return ""
+        n_below = int(self.benchmarks["below_benchmark"].astype(bool).sum())
+        n_core = int((self.core["n_missing_core"] > 0).sum()) if len(self.core) else 0
+        found = []
+        if n_below:
+            found.append(f"{n_below} 项指标目标值低于同类项目历史标准")
+        if n_core:
+            found.append(f"{n_core} 个项目缺少本行业领域核心指标")
+        if not found:
+            return ""
+        return f"对照绩效指标库，{'，'.join(found)}，已按审核方案扣分，请对照建议目标值和核心指标完善（见第三部分）。"
+
+    def benchmark_table(self) -> pd.DataFrame:
+        """The historical standards (历史标准) beside the unit's targets, ready to show: ``project_name``,
+        ``level3``, ``library_name``, ``target`` (as written), ``suggested`` and ``stretch`` (with their
+        unit), ``status`` (低于历史标准 …) and ``source`` (years, scope and number of comparable projects);
+        flagged rows first; ``scope`` is the source in short (年度，范围，同类项目数). The numbers are in
+        ``benchmarks``."""
+        b = self.benchmarks
+        short = {
+            "低于历史标准": "▲ 偏低",
+            "高于历史标准": "▲ 偏高",
+            "不低于历史标准": "不低于",
+            "不高于历史标准": "不高于",
+        }
+        out = pd.DataFrame(
+            {
+                "project_name": b["project_name"].to_numpy(dtype=object),
+                "level3": b["level3"].to_numpy(dtype=object),
+                "library_name": b["library_name"].to_numpy(dtype=object),
+                "target": b["target"].astype(object).to_numpy(),
+                "suggested": [_value(v, u) for v, u in zip(b["suggested"], b["unit"], strict=True)],
+                "stretch": [_value(v, u) for v, u in zip(b["stretch"], b["unit"], strict=True)],
+                "status": b["status"].map(short).fillna(b["status"]).to_numpy(dtype=object),
+                "source": b["source"].to_numpy(dtype=object),
+                "scope": [
+                    f"{y + '年' if isinstance(y, str) else '上年'}，"
+                    f"{sector if isinstance(sector, str) else '各行业'}"
+                    f"{'，' + size if isinstance(size, str) else ''}，{int(n)}个项目"
+                    for y, sector, size, n in zip(
+                        b["years"], b["sector"], b["size"], b["n_projects"], strict=True
+                    )
+                ],
+                "_flag": ~b["below_benchmark"].astype(bool).to_numpy(),
+            }
+        )
+        return out.sort_values("_flag", kind="stable").drop(columns="_flag").reset_index(drop=True)
+
+    def core_table(self) -> pd.DataFrame:
+        """Per project placed in a field (领域) of its sector system: ``project_name``, ``library_field``
+        (体系/领域), ``n_core`` (核心指标 of the field), ``n_present`` and ``missing`` (the missing ones,
+        、-joined, or 齐全)."""
+        c = self.core
+        return pd.DataFrame(
+            {
+                "project_name": c["project_name"].to_numpy(dtype=object),
+                "library_field": c["library_field"].to_numpy(dtype=object),
+                "n_core": c["n_core"].to_numpy(dtype=int),
+                "n_present": (c["n_core"] - c["n_missing_core"]).to_numpy(dtype=int),
+                "missing": c["missing_core"]
+                .astype(object)
+                .where(c["missing_core"].notna(), "齐全")
+                .to_numpy(),
+            }
+        )
+
+    def library_text(self) -> HtmlFragment:
+        """How the library's benchmarks and core indicators were applied, and what they found, in a few sentences."""
+        from .process import sections
+        from .process.targets import STATISTIC_NAMES
+
+        cfg = sections.get(self.inputs.scheme, "target_review").get("library")
+        if cfg is None:
+            return paragraphs("本审核方案未启用绩效指标库的历史标准和核心指标审核。")
+        statistic = STATISTIC_NAMES[cfg["benchmark"]]
+        b = self.benchmarks
+        flagged = b[b["below_benchmark"].astype(bool)]
+        years = sorted({y for text in b["years"].dropna() for y in str(text).split("、")})
+        when = f"{'、'.join(years)}年" if years else "上年"
+        scopes = [GROUP_SCOPES.get(g, g) for g in cfg["groups"]]
+        wider = (
+            f"（不足 {int(cfg['min_projects'])} 个的，依次放宽到{'、'.join(scopes[1:])}）"
+            if len(scopes) > 1
+            else ""
+        )
+        texts = [
+            f"历史标准取自本年度各项目填报的上年实际完成值（{when}）：每个三级指标先对应到指标库中的标准指标，"
+            f"再按{scopes[0] if scopes else '同类项目'}{wider}计算实际完成值的分布，"
+            f"中位数为建议目标值，上四分位数（越小越好的指标为下四分位数）为较高目标值；"
+            f"目标值低于同类项目{statistic}的（越小越好的指标为高于），视为目标设定偏低。"
+            f"只比较{'、'.join(KIND_NAMES.get(k, k) for k in cfg['benchmark_kinds'])}类指标"
+            + ("，数量类指标随项目规模而变，不作比较。" if "count" not in cfg["benchmark_kinds"] else "。"),
+        ]
+        if len(b):
+            texts.append(
+                f"本单位 {b['project_id'].nunique()} 个项目的 {len(b)} 项指标有可比的历史标准，"
+                + (
+                    f"其中 {len(flagged)} 项目标值低于历史标准：{_join(esc(f'{n}（{t}）') for n, t in zip(flagged['project_name'], flagged['level3'], strict=True))}。"
+                    if len(flagged)
+                    else "目标值均不低于历史标准。"
+                )
+            )
+        else:
+            texts.append("本单位项目的指标在指标库中没有足够的同类项目数据，未作历史标准比较。")
+        c = self.core
+        missing = c[c["n_missing_core"] > 0]
+        if len(c):
+            texts.append(
+                f"按指标库的行业领域，本单位 {len(c)} 个项目可确定所属领域，"
+                + (
+                    f"{len(missing)} 个项目缺少本领域核心指标：{_join(esc(f'{n}（缺{m}）') for n, m in zip(missing['project_name'], missing['missing_core'], strict=True))}。"
+                    if len(missing)
+                    else "均已设置本领域核心指标。"
+                )
+            )
+        return html_paragraphs(texts)
 
     def counts(self) -> dict[str, int]:
         from .workbook.schema import GRADES
@@ -1845,7 +1986,7 @@ class TargetReview:
         sentences = []
         ok = self.projects[self.projects["grade"] == "优"]
         if len(ok):
-            sentences.append(f"{len(ok)} 个项目绩效目标完整、量化、合理，可直接进入预算安排。")
+            sentences.append(f"{len(ok)} 个项目审核等级为“优”，可直接进入预算安排。")
         if len(self.to_revise):
             sentences.append(
                 f"{len(self.to_revise)} 个项目需按审核意见完善绩效目标：{_join(self.to_revise['project_name'])}。"
@@ -1855,6 +1996,9 @@ class TargetReview:
                 f"{len(blocked)} 个项目（{_join(blocked['project_name'])}）绩效目标缺失或不合理，"
                 f"涉及预算 {wan(blocked['annual'].sum())}，按“无目标不安排预算”的要求不得进入预算安排。"
             )
+        library = self._library_sentence()
+        if library:
+            sentences.append(library)
         d = self.department
         if d is not None:
             status = d.get("status")
@@ -1878,6 +2022,7 @@ class TargetReview:
 
     def method(self) -> HtmlFragment:
         from .process import sections
+        from .process.targets import STATISTIC_NAMES
 
         s = sections.get(self.inputs.scheme, "target_review")
         p = s["points"]
@@ -1897,6 +2042,14 @@ class TargetReview:
             f"取值依据（{float(p['basis']):g} 分）：指标值应注明计划、行业、历史或其他标准；",
             f"目标合理性（{float(p['not_below_last']):g} 分）：延续项目的目标不应低于上年实际完成值。",
         ]
+        cfg = s.get("library")
+        if cfg is not None:
+            d = cfg["deduct"]
+            items += [
+                f"历史标准（扣分项，最多扣 {float(d['below_benchmark']):g} 分）：目标值低于同类项目上年实际完成值"
+                f"{STATISTIC_NAMES[cfg['benchmark']]}（历史标准）的，按偏低指标占可比指标的比例扣分；",
+                f"核心指标（扣分项，最多扣 {float(d['missing_core']):g} 分）：缺少所属行业领域核心指标的，按缺少的比例扣分。",
+            ]
         markup = (
             f"<p>{parts[0]}</p><ul>{''.join(f'<li>{i}</li>' for i in items)}</ul>"
             f"<p>审核等级：{grades}。审核结果运用：{consequences}；未设置绩效目标的，{esc(s['no_targets'])}。</p>"
@@ -1912,6 +2065,10 @@ class TargetReview:
             if not r.has_targets:
                 items.append(f"{esc(r.project_name)}：未设置绩效目标，{esc(r.consequence)}。")
             elif r.grade == "优":
+                if problems:
+                    items.append(
+                        f"{esc(r.project_name)}：审核等级“优”，{esc(r.consequence)}；建议完善{detail}。"
+                    )
                 continue
             else:
                 items.append(
@@ -1949,7 +2106,7 @@ class TargetReview:
 
 def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
     """Assemble a unit's target-review opinion (绩效目标审核意见) from :func:`pbm_lib.process.targets.run`."""
-    from .process import sections, targets
+    from .process import targets
 
     unit = _unit(inputs, unit_id)
     uid = str(unit["unit_id"])
@@ -1957,9 +2114,7 @@ def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
     projects = tables["projects"][tables["projects"]["unit_id"].astype(str) == uid].copy()
     budget = inputs.data.project_budget()[["project_id", "annual"]]
     projects = projects.merge(budget, on="project_id", how="left").reset_index(drop=True)
-    check_points = {k: float(v) for k, v in sections.get(inputs.scheme, "target_review")["points"].items()}
-    for check, p in check_points.items():
-        projects[f"points_{check}"] = projects[f"credit_{check}"].astype(float) * p
+    check_points = targets.point_parts(inputs.scheme)
     projects["has_targets"] = projects["has_targets"].astype(bool)
     projects["grade_shown"] = projects["grade"].astype(object).where(projects["has_targets"], "无绩效目标")
     issues = tables["issues"][tables["issues"]["project_id"].isin(projects["project_id"])].copy()
@@ -1972,6 +2127,14 @@ def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
             project_name=("project_name", "first"), level3=("level3", "first"), message=("message", "；".join)
         )
         .reset_index()
+    )
+    benchmarks = tables["benchmarks"][tables["benchmarks"]["project_id"].isin(projects["project_id"])].copy()
+    benchmarks.insert(1, "project_name", benchmarks["project_id"].map(names))
+    core_columns = ["project_id", "project_name", "library_field", "n_core", "n_missing_core", "missing_core"]
+    core = (
+        projects[projects["library_field"].notna()][core_columns].reset_index(drop=True)
+        if "library_field" in projects
+        else pd.DataFrame(columns=core_columns)
     )
     dept = _row(tables["departments"], "unit_id", uid)
     dt = inputs.data.department_targets
@@ -1986,9 +2149,28 @@ def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
         department=dept,
         department_targets=dt.reset_index(drop=True),
         check_points=check_points,
+        benchmarks=benchmarks.reset_index(drop=True),
+        core=core,
     )
 
 
+#: Scopes of the comparable groups of ``target_review.library.groups``, as a reader reads them.
+GROUP_SCOPES = {
+    "sector_size": "同行业同预算规模的同类项目",
+    "sector": "同行业同类项目",
+    "all": "各行业同类项目",
+}
+#: Chinese names of the library's indicator kinds (``kind`` in :mod:`pbm_lib.library`).
+KIND_NAMES = {
+    "rate": "比率",
+    "level": "水平",
+    "count": "数量",
+    "amount": "金额",
+    "unit_cost": "单位成本",
+    "standard": "标准",
+    "duration": "时限",
+    "qualitative": "定性",
+}
 #: Labels of the target-review checks, in the order of the scheme's points.
 CHECK_LABELS = {
     "categories": "指标完整性",
@@ -1996,15 +2178,33 @@ CHECK_LABELS = {
     "weights": "分值设置",
     "basis": "取值依据",
     "not_below_last": "目标合理性",
+    "below_benchmark": "低于历史标准扣分",
+    "missing_core": "缺少核心指标扣分",
+}
+#: Short labels of the same, for table headers.
+CHECK_SHORT = {
+    "categories": "完整性",
+    "quantified": "量化",
+    "weights": "分值",
+    "basis": "依据",
+    "not_below_last": "合理性",
+    "below_benchmark": "历史标准",
+    "missing_core": "核心指标",
 }
 
 
 def plot_review_points(ax: Any, projects: pd.DataFrame, check_points: dict[str, float]) -> None:
-    """Stacked horizontal bars: each project's review points by check, with the grade at the bar's end."""
+    """Stacked horizontal bars: each project's review points by check, with the grade at the bar's end.
+
+    Parts with positive points (the checks) stack from 0; a deduction (negative most points: the
+    library checks) is drawn hatched over the end of the stack, so that the solid part of a bar is the
+    total shown at its end.
+    """
     rows = projects[projects["has_targets"]].iloc[::-1]
     y = np.arange(len(rows))
     left = np.zeros(len(rows))
-    for i, check in enumerate(check_points):
+    deductions = [c for c, p in check_points.items() if p < 0]
+    for i, check in enumerate(c for c in check_points if c not in deductions):
         values = rows[f"points_{check}"].to_numpy(dtype=float)
         ax.barh(
             y,
@@ -2015,10 +2215,25 @@ def plot_review_points(ax: Any, projects: pd.DataFrame, check_points: dict[str, 
             height=0.62,
         )
         left += np.nan_to_num(values)
-    for yi, total, grade in zip(y, rows["points"], rows["grade"], strict=True):
+    ends = left.copy()
+    for hatch, check in zip(("////", "xxxx", "\\\\\\\\"), deductions, strict=False):
+        lost = -np.nan_to_num(rows[f"points_{check}"].to_numpy(dtype=float))
+        left -= lost
+        ax.barh(
+            y,
+            lost,
+            left=left,
+            color="white",
+            edgecolor="#c0392b",
+            hatch=hatch,
+            linewidth=0.6,
+            label=CHECK_LABELS.get(check, check),
+            height=0.62,
+        )
+    for yi, end, total, grade in zip(y, ends, rows["points"], rows["grade"], strict=True):
         ax.annotate(
             f"{float(total):.2f}（{grade}）",
-            (float(total), yi),
+            (float(end), yi),
             xytext=(3, 0),
             textcoords="offset points",
             va="center",
@@ -2026,8 +2241,8 @@ def plot_review_points(ax: Any, projects: pd.DataFrame, check_points: dict[str, 
         )
     ax.set_yticks(y, [_clip(n, 16) for n in rows["project_name"].astype(str)])
     ax.set_xlim(0, 118)
-    ax.set_xlabel("审核得分")
-    ax.legend(fontsize=8, frameon=False, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    ax.set_xlabel("审核得分（斜线部分为扣分）" if deductions else "审核得分")
+    ax.legend(fontsize=8, frameon=False, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
 
 
 def _clip(text: str, n: int) -> str:

@@ -252,3 +252,24 @@ def test_deductions_beyond_the_points_earned_are_cut_so_the_parts_still_add_up(t
     assert 0 < earned < 100
     assert q0["points"] == 0.0 and q0["points_below_benchmark"] == pytest.approx(-earned)
     assert q0["library_deduction"] == pytest.approx(earned) and q0["grade"] == "差"
+
+
+def test_the_review_report_shows_the_benchmarks_and_points_that_add_up():
+    from pbm_lib import reports
+
+    inputs = reports.load_inputs("", 2025, "cz2020-10-self")
+    tr = reports.target_review(inputs, "111")
+    table = tr.points_table()
+    parts = sum(table[f"points_{p}"] for p in tr.check_points)
+    assert np.allclose(parts, table["points"]) and (table["points_below_benchmark"] < 0).any()
+    shown = tr.benchmark_table()
+    flagged = shown[shown["status"].str.startswith("▲")]
+    assert len(flagged) >= 1 and flagged.index.tolist() == list(range(len(flagged)))  # flagged rows first
+    row = shown.set_index("level3").loc["补助资金拨付及时率"]
+    assert (row["target"], row["suggested"], row["stretch"], row["status"]) == ("≧95%", "97%", "97.2%", "▲ 偏低")
+    assert row["scope"] == "2024年，社会保障和就业，3个项目"
+    assert row["source"] == "社会保障和就业行业3个同类项目2024年实际完成值"
+    assert "3 项目标值低于历史标准" in tr.library_text().html
+    assert "低于同类项目历史标准" in tr.summary().html
+    health = reports.target_review(inputs, "102").core_table().set_index("project_name")
+    assert health.loc["基本公共卫生服务", "missing"] == "居民电子健康档案建档率、适龄儿童国家免疫规划疫苗接种率"
