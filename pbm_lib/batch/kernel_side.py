@@ -17,15 +17,25 @@ What a reset restores, so that the next notebook sees what a freshly started ker
 
 Not restored (notebooks must not rely on changing them): logging configuration, threads a notebook
 starts, state hidden inside third-party modules, and the random seed (unseeded in a fresh kernel too).
+
+Speed: the re-imports run every module body again, but compile each source file only once per
+kernel (:func:`_memoise_compile`): without bytecode files (``PYTHONDONTWRITEBYTECODE``, a read-only
+install) compiling pbm's modules costs more than running them.
+
+Profiling: with ``PBM_KERNEL_PROFILE=<folder>`` in the environment of the process that starts the
+kernels, each kernel runs under :mod:`cProfile` and writes ``nb-<pid>-<n>.prof`` (a notebook's
+execution) and ``reset-<pid>-<n>.prof`` (the reset after it) into that folder.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import importlib.machinery
 import os
 import sys
 import warnings
+from typing import Any
 
 _state: dict = {}
 
@@ -48,8 +58,51 @@ def _figure_printers(shell) -> dict:
     return saved
 
 
+def _memoise_compile() -> None:
+    """Compile each source file once per kernel: the reset re-imports the fresh modules every notebook.
+
+    Keyed by the file's path *and* its exact bytes, so an edited file is compiled again; code objects
+    are immutable, so a module run again from the same code object is the module a new process gets.
+    """
+    loader = importlib.machinery.SourceFileLoader
+    if getattr(loader.source_to_code, "_pbm_memo", None) is not None:
+        return
+    compile_source = loader.source_to_code
+    memo: dict[str, tuple[Any, Any]] = {}  # path -> (source bytes, code): one entry per file
+
+    def source_to_code(self: Any, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+        key = (path, _optimize)
+        hit = memo.get(key)
+        if hit is not None and hit[0] == data:
+            return hit[1]
+        code = compile_source(self, data, path, _optimize=_optimize)
+        memo[key] = (data, code)
+        return code
+
+    source_to_code._pbm_memo = memo  # type: ignore[attr-defined]
+    loader.source_to_code = source_to_code  # type: ignore[method-assign]
+
+
+def _profile(step: str) -> None:
+    """With ``PBM_KERNEL_PROFILE`` set at warm-up: write the profile of what ran since the last step."""
+    profiler = _state.get("profiler")
+    if profiler is None:
+        return
+    import cProfile
+
+    profiler.disable()
+    if step == "notebook":
+        _state["profiled"] += 1
+    profiler.dump_stats(
+        os.path.join(_state["profile_dir"], f"{step}-{os.getpid()}-{_state['profiled']}.prof")
+    )
+    _state["profiler"] = cProfile.Profile()
+    _state["profiler"].enable()
+
+
 def warm_up(modules: list[str], fresh: list[str]) -> list[str]:
     """Import ``modules`` and take the snapshots the reset restores. Returns the modules that failed."""
+    _memoise_compile()
     failed = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -93,6 +146,11 @@ def warm_up(modules: list[str], fresh: list[str]) -> list[str]:
     # sight, so the full collections of each reset scan only what notebooks create.
     gc.collect()
     gc.freeze()
+    if os.environ.get("PBM_KERNEL_PROFILE"):
+        import cProfile
+
+        _state.update(profile_dir=os.environ["PBM_KERNEL_PROFILE"], profiled=0, profiler=cProfile.Profile())
+        _state["profiler"].enable()
     return failed
 
 
@@ -149,6 +207,7 @@ def _restore_pandas(saved: dict) -> None:
 
 def reset(cwd: str | None = None) -> list[str]:
     """Make the kernel look freshly started (see the module docstring). Returns modules that failed to re-import."""
+    _profile("notebook")
     shell = _shell()
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
@@ -193,6 +252,7 @@ def reset(cwd: str | None = None) -> list[str]:
     warnings.filters[:] = _state.get("filters", warnings.filters)
     warnings.showwarning = _state.get("showwarning", warnings.showwarning)
     warnings._filters_mutated()  # every module's once-only registry is stale now
+    _profile("reset")
     return failed
 
 
