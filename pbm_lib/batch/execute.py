@@ -25,11 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
+from .imports import defer_iri_grammar
 
-from .errors import ExecutionSetupError
-from .kernels import DEFAULT_FRESH_PREFIXES, DEFAULT_MAX_RUNS, DEFAULT_WARM_MODULES, KernelError, KernelSlot
-from .record import RESULT_MIME, read_results
+defer_iri_grammar()  # before nbformat: saves seconds of start-up (see pbm_lib.batch.imports)
+
+import nbformat  # noqa: E402
+
+from .errors import ExecutionSetupError  # noqa: E402
+from .kernels import (  # noqa: E402
+    DEFAULT_FRESH_PREFIXES,
+    DEFAULT_MAX_RUNS,
+    DEFAULT_WARM_MODULES,
+    KernelError,
+    KernelSlot,
+)
+from .record import RESULT_MIME, read_results  # noqa: E402
 
 log = logging.getLogger("pbm.batch")
 
@@ -192,6 +202,8 @@ class Worker:
             nb, error = None, {"kind": "internal", "ename": type(exc).__name__, "evalue": str(exc)}
         html = None
         results: dict[str, Any] = {}
+        # Written out before the export, which reads a shallow copy of nb (strip_results)
+        text = nbformat.writes(nb) if nb is not None else None
         if nb is not None:
             results = read_results(nb)
             if error is None and self.config.exporter:
@@ -199,7 +211,7 @@ class Worker:
         return {
             "job_id": job["id"],
             "status": "ok" if error is None else "failed",
-            "notebook": nbformat.writes(nb) if nb is not None else None,
+            "notebook": text,
             "html": html,
             "results": results,
             "error": error,
@@ -367,9 +379,17 @@ def _without_markers(nb: Any) -> Any:
 
 
 def strip_results(nb: Any) -> Any:
-    """A copy of ``nb`` without the recorded-results outputs (:data:`RESULT_MIME`), for publishing."""
-    clean = copy.deepcopy(nb)
-    for cell in clean.cells:
-        if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs if RESULT_MIME not in (o.get("data") or {})]
+    """``nb`` without the recorded-results outputs (:data:`RESULT_MIME`), for publishing.
+
+    A shallow copy: new notebook, cell list and output lists, sharing the cells' unchanged parts with
+    ``nb`` (the exporter reads its input without changing it). ``nb`` itself is not changed.
+    """
+    clean = nbformat.NotebookNode(nb)
+    clean.cells = []
+    for cell in nb.cells:
+        outputs = cell.get("outputs")
+        if outputs and any(RESULT_MIME in (o.get("data") or {}) for o in outputs):
+            cell = nbformat.NotebookNode(cell)
+            cell.outputs = [o for o in outputs if RESULT_MIME not in (o.get("data") or {})]
+        clean.cells.append(cell)
     return clean

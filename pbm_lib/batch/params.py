@@ -236,6 +236,9 @@ def read_parameters(path: str | Path) -> NotebookParameters:
     if key in _CACHE:
         return _CACHE[key]
     data = path.read_bytes()
+    from .imports import defer_iri_grammar
+
+    defer_iri_grammar()
     import nbformat
     from papermill.translators import papermill_translators
     from papermill.utils import find_first_tagged_cell_index

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def _load(nb_or_path: Any) -> tuple[nbformat.NotebookNode, Path | None]:
         except Exception as error:  # nbformat raises several kinds for a damaged file
             raise ReportExportError(f"无法读取笔记本 {path}：{error}") from error
     if isinstance(nb_or_path, Mapping):
-        return nbformat.from_dict(copy.deepcopy(dict(nb_or_path))), None
+        # from_dict builds new containers throughout; nothing below changes the caller's notebook
+        return nbformat.from_dict(dict(nb_or_path)), None
     raise ReportExportError(f"notebook_to_html 需要笔记本或其路径，得到的是 {type(nb_or_path).__name__}")
 
 
@@ -100,28 +102,44 @@ def _reader_outputs(outputs: list[Any], where: str) -> list[Any]:
 def reader_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` holding only what a reader sees (see the module docstring).
 
+    Parameters
+    ----------
+    nb : NotebookNode
+        An executed notebook; it is not changed.
+
+    Returns
+    -------
+    NotebookNode
+        A new notebook sharing no mutable part with ``nb``.
+
     Raises
     ------
     ReportExportError
         If a cell's outputs contain an error.
     """
-    nb = copy.deepcopy(nb)
+    # Copied cell by cell, leaving out what is dropped: left-out cells (code, reprs, the batch's
+    # results) are never copied, and kept outputs are copied once, by _reader_outputs.
     cells = []
     for number, cell in enumerate(nb.cells, start=1):
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVE_CELL_TAGS or cell.cell_type == "raw":
             continue
         if cell.cell_type == "code":
-            cell.source = ""
             where = f"第 {number} 个单元格"
             outputs = _reader_outputs(cell.get("outputs", []), where)
-            cell.outputs = [] if tags & REMOVE_OUTPUT_TAGS else outputs
-            if not cell.outputs:
+            if tags & REMOVE_OUTPUT_TAGS or not outputs:
                 continue
-        cells.append(cell)
-    nb.cells = cells
-    nb.metadata.pop("widgets", None)
-    return nb
+            kept = {key: value for key, value in cell.items() if key != "outputs"}
+            kept = copy.deepcopy(kept)
+            kept["source"] = ""
+            kept["outputs"] = outputs
+        else:
+            kept = copy.deepcopy(dict(cell))
+        cells.append(nbformat.from_dict(kept))
+    reader = nbformat.from_dict({key: copy.deepcopy(value) for key, value in nb.items() if key != "cells"})
+    reader.cells = cells
+    reader.metadata.pop("widgets", None)
+    return reader
 
 
 def report_problems(nb_or_path: Any) -> list[str]:
@@ -167,19 +185,31 @@ def report_problems(nb_or_path: Any) -> list[str]:
     return problems
 
 
-def _body_html(nb: nbformat.NotebookNode, base_dir: Path | None) -> str:
-    from nbconvert import HTMLExporter
+_EXPORTERS = threading.local()
 
-    exporter = HTMLExporter(
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-        embed_images=True,
-    )
+
+def _html_exporter() -> Any:
+    """This thread's nbconvert exporter: made once, as it compiles its Jinja templates on first use."""
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = _EXPORTERS.html = HTMLExporter(
+            template_name="basic",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            exclude_anchor_links=True,
+            embed_images=True,
+            # Validate once after all preprocessors, not after each of them: same check, same output.
+            optimistic_validation=True,
+        )
+    return exporter
+
+
+def _body_html(nb: nbformat.NotebookNode, base_dir: Path | None) -> str:
     resources = {"metadata": {"path": str(base_dir)}} if base_dir is not None else {}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
     return body
 
 
