@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,12 +13,19 @@ from hypothesis import strategies as st
 
 from pbm_lib.indicators import (
     KINDS,
+    OPERATOR_WORDS,
+    SUFFIX_WORDS,
     UNIT_STATUSES,
+    VALUE_PATTERN,
+    _canonical_unit,
     align_units,
     map_levels,
     normalise_text,
+    parse_distinct,
+    parse_text,
     parse_values,
 )
+from pbm_lib.workbook.values import BLANK_MARKERS
 
 
 def parse_one(value, direction=None, unit=None) -> dict:
@@ -201,3 +211,60 @@ def test_any_operator_number_unit_round_trips(operator, number, unit):
     assert row["value"] == pytest.approx(float(number))
     assert row["direction"] == OPERATORS[operator]
     assert row["unit"] == (unit or None)
+
+
+# parse_text reads VALUE_PATTERN in faster steps; the one regular expression is the reference.
+_REFERENCE = re.compile(VALUE_PATTERN)
+_PIECES = st.sampled_from(
+    [*OPERATOR_WORDS, *SUFFIX_WORDS, "%", "人次", "万元", "天", "个", "约", "实际", ",", ".", "-", "+", "1", "0",
+     "95", "3.5", ".5", "1,234", "٣", "及时", "以", "上", "内", "/"]
+)
+
+
+def _reference_parse(text: str) -> tuple:
+    found = _REFERENCE.match(text)
+    if found is None:
+        return (1, None, None, None)
+    op, suffix = found["op"], found["suffix"]
+    operator = OPERATOR_WORDS[op] if op else SUFFIX_WORDS[suffix] if suffix else None
+    return (0, operator, float(found["num"].replace(",", "")), found["unit"] or None)
+
+
+@given(st.lists(_PIECES, min_size=1, max_size=5).map("".join))
+def test_parse_text_agrees_with_the_value_pattern(text):
+    kind, operator, number, unit, _claim = parse_text(text)
+    if text in BLANK_MARKERS:
+        assert kind == KINDS.index("not_applicable")
+        return
+    expected = _reference_parse(text)
+    got = (kind, operator, None if kind else number, unit)
+    if kind == 0 and math.isnan(number):  # beyond a float's range: no value
+        expected = (*expected[:2], None, expected[3])
+        got = (*got[:2], None, got[3])
+    assert got == expected
+
+
+@given(st.lists(st.lists(_PIECES, min_size=1, max_size=8).map("".join), min_size=1, max_size=30, unique=True))
+def test_parse_distinct_agrees_with_the_value_pattern(texts):
+    parsed = parse_distinct(texts)
+    for i, text in enumerate(texts):
+        kind = int(parsed["kind"][i])
+        if text in BLANK_MARKERS:
+            assert kind == KINDS.index("not_applicable")
+            continue
+        number = parsed["number"][i]
+        expected = _reference_parse(text)
+        if kind == 0 and expected[0] == 0:
+            assert number == expected[2] or (math.isnan(number) and math.isinf(expected[2])), text
+        operator = parsed["operator"][i]
+        assert (kind, operator) == expected[:2], text
+        unit = parsed["unit"][i]
+        assert unit == (_canonical_unit(expected[3]) if expected[3] else None), text
+        assert bool(parsed["claim"][i]) == parse_text(text)[4], text
+
+
+def test_parse_distinct_edge_cases_agree_with_the_value_pattern():
+    texts = ["1,", "-.5", "+5%", ".5.", "١٢人", "≥-5天", "1a2", ",5", "1,234.5万元", "1.,2", "<=.5", "95%以上",
+             "30天内", "12345678901234567890", "1234567890123456", "≥95%", "≧735人次", "及时", "/", "0", "-0",
+             "3.14159265358979", "不低于90%", "≥1e5", "x" * 40 + "5", "≥95% ", "大于或等于5个"]
+    test_parse_distinct_agrees_with_the_value_pattern.hypothesis.inner_test(texts)
