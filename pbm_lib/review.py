@@ -733,6 +733,10 @@ def _template_notes(table: SelfEvaluationTable, notes: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 SHEET_TITLE = "项目支出绩效自评表"
+#: A printed note after a header or label: （A）, (分), （万元）.
+_HEADER_NOTE = re.compile(r"\((.*?)\)$")
+#: Labels of the grade line under the total.
+GRADE_LABELS = ("评价等级", "自评等级", "等级", "绩效等级", "自评结果")
 #: Budget block columns: header text → field; the reader also accepts the aliases.
 BUDGET_HEADERS = {"资金类别": "row", "年初预算数": "initial", "全年预算数": "annual", "全年执行数": "executed",
                   "分值": "weight", "执行率": "rate_reported", "得分": "score_reported"}
@@ -808,11 +812,15 @@ def write_table_xlsx(table: SelfEvaluationTable, path: str | Path) -> Path:
 
 
 def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
-    """Read a 项目支出绩效自评表 sheet in the layout of :func:`write_table_xlsx`.
+    """Read a 项目支出绩效自评表 sheet: the layout of :func:`write_table_xlsx` or the official template.
 
     Blocks are found by their labels, not by fixed row numbers: the 项目资金 header row (containing
     全年预算数/调整后预算数 and 全年执行数/预算执行数), the 绩效指标 header row (containing 三级指标),
-    and the 总分 row; columns are matched by header text (aliases accepted, e.g. 权重 for 分值).
+    and the 总分 row; columns are matched by header text, without a printed note (年度指标值（A）) and
+    with aliases (权重 for 分值). As the official template (财预〔2020〕10号 附件) prints them: level-1
+    and level-2 names merged across rows are repeated on each row, the money unit is read from the
+    label 项目资金（万元）, the title from 项目名称, and a 上级指标 column is optional (parents are then
+    inferred from the numbering, :func:`infer_parents`).
     """
     from zipfile import BadZipFile
 
@@ -821,20 +829,26 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
 
     path = Path(path)
     try:
-        wb = load_workbook(path, data_only=True, read_only=True)
+        # Not read-only: the merged ranges are needed, and a self-evaluation sheet is small.
+        wb = load_workbook(path, data_only=True)
     except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as error:
         raise ReviewInputError(f"{path}: 无法作为 Excel 工作簿打开 / cannot open as a workbook ({error})") from None
     ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
     cells = [list(r) for r in ws.iter_rows(values_only=True)]
+    merged = [(m.min_row - 1, m.max_row - 1, m.min_col - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
     wb.close()
     where = f"{path} · {ws.title}"
 
     def text(v: Any) -> str:
         return normalise_word(v) or ""
 
+    def header(v: Any) -> str:
+        """A header cell without its printed note: 年度指标值（A） → 年度指标值, 分值(分) → 分值."""
+        return _HEADER_NOTE.sub("", text(v))
+
     budget_header = indicator_header = total_line = goals_line = None
     for i, row in enumerate(cells):
-        texts = [text(v) for v in row]
+        texts = [header(v) for v in row]
         if budget_header is None and any(t in ("全年执行数", "预算执行数", "执行数") for t in texts):
             budget_header = i
         elif indicator_header is None and "三级指标" in texts:
@@ -850,7 +864,7 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
     def columns(header_row: int, names: dict[str, str], aliases: dict[str, str]) -> dict[str, int]:
         found = {}
         for j, v in enumerate(cells[header_row]):
-            key = names.get(text(v)) or aliases.get(text(v))
+            key = names.get(header(v)) or aliases.get(header(v))
             if key and key not in found:
                 found[key] = j
         return found
@@ -878,6 +892,16 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
             header = next(k for k, v in INDICATOR_HEADERS.items() if v == required)
             raise ReviewInputError(f"{where} · 第{indicator_header + 1}行: 绩效指标表头缺少「{header}」列")
     end = total_line if total_line is not None else len(cells)
+    # A level-1 or level-2 name printed once across merged rows belongs to each of them (the
+    # canonical format repeats it); a blank cell that is not merged stays blank.
+    for top, bottom, left, right in merged:
+        for name in ("level1", "level2"):
+            column = found.get(name)
+            if (column is not None and left <= column <= right and indicator_header < top < end
+                    and top < bottom and column < len(cells[top])):
+                for i in range(top + 1, min(bottom, end - 1) + 1):
+                    if column < len(cells[i]):
+                        cells[i][column] = cells[top][column]
     indicator_items = block(indicator_header + 1, end, found, INDICATOR_FIELDS)
 
     meta: dict[str, Any] = {}
@@ -886,7 +910,14 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
             key = META_LABELS.get(text(v))
             if key and j + 1 < len(row) and key not in meta:
                 meta[key] = row[j + 1]
-    title = cells[0][0] if cells and cells[0] else None
+    # The project's name identifies the table; the first line often reads only 项目支出绩效自评表.
+    title = meta.get("title") or (cells[0][0] if cells and cells[0] else None)
+    if "money_unit" not in meta and budget_header is not None:
+        # The official layout prints the unit in the block's label: 项目资金（万元）.
+        label = next((text(v) for v in cells[budget_header] if text(v).startswith("项目资金")), "")
+        unit = _HEADER_NOTE.search(label)
+        if unit and unit.group(1) in ("元", "万元"):
+            meta["money_unit"] = unit.group(1)
     year_text = " ".join(text(v) for row in cells[:3] for v in row if v is not None)
     year = _YEAR.search(year_text)
     total = grade = None
@@ -898,7 +929,7 @@ def read_table_xlsx(path: str | Path) -> SelfEvaluationTable:
         else:
             filled = [v for v in line[1:] if v is not None]
             total = filled[-1] if filled else None
-        if total_line + 1 < len(cells) and text(cells[total_line + 1][0]) == "评价等级":
+        if total_line + 1 < len(cells) and cells[total_line + 1] and text(cells[total_line + 1][0]) in GRADE_LABELS:
             grade = cells[total_line + 1][1] if len(cells[total_line + 1]) > 1 else None
     goals = {}
     if goals_line is not None and goals_line + 1 < len(cells):

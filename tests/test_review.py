@@ -13,6 +13,7 @@ import yaml
 from pbm_lib.review import (
     FLAG_CODES,
     ReviewInputError,
+    choose_scheme,
     infer_parents,
     load_table,
     review_table,
@@ -430,3 +431,26 @@ def test_excel_without_indicator_header_is_refused(tmp_path):
     wb.save(path)
     with pytest.raises(ReviewInputError, match="找不到绩效指标表头"):
         load_table(path)
+
+
+@pytest.mark.parametrize("name", CASE_IDS)
+def test_case_in_the_official_printed_layout_gives_the_same_review(name, tmp_path):
+    """Merged cells, header notes (年度指标值（A）), no parent column (parents are inferred from the
+    numbering, as for the YAML): the same table and the same flags."""
+    from official_layout import write_official_layout
+
+    path, expect = case_files(name)
+    table = load_table(path)
+    again = load_table(write_official_layout(table, tmp_path / f"{name}.xlsx"))
+    original, read = table.to_mapping(), again.to_mapping()
+    for key in ("year", "money_unit", "department", "unit", "budget", "goals", "total_reported", "grade_reported"):
+        assert read[key] == original[key], key
+    assert read["title"] == original["title"]
+    printed = ("level1", "level2", "level3", "direction", "unit", "target", "actual", "weight", "score_reported",
+               "deviation_note")
+    assert [{k: r[k] for k in printed} for r in read["indicators"]] == [
+        {k: r[k] for k in printed} for r in original["indicators"]]
+    scheme, _ = choose_scheme(table)  # the sheet has no 行政区划: choose as for the YAML
+    from_yaml, from_xlsx = review_table(table, scheme), review_table(again, scheme)
+    check_against_expect(from_xlsx, expect)
+    assert [f.to_dict() for f in from_xlsx.flags] == [f.to_dict() for f in from_yaml.flags]
