@@ -146,7 +146,16 @@ def parse(cell):
     return ("number", op, float(m["num"].replace(",", "")), unit, text, claim)
 
 
-def loop_parse(frame: pd.DataFrame) -> list[tuple]:
+def parse_with_library(cell):
+    """:func:`parse`, with the library's own per-text reader (:func:`pbm_lib.indicators.parse_text`)."""
+    text = ind.normalise_word(cell)
+    kind, op, number, unit, claim = ind.parse_text(text)
+    if kind == 1:
+        claim = bool(CLAIM_RE.search(text))
+    return (ind.KINDS[kind], op, number, ind._canonical_unit(unit) if unit else None, text, claim)
+
+
+def loop_parse(frame: pd.DataFrame, parse=parse) -> list[tuple]:
     """First half of the loop: each row's target and actual parsed, row by row."""
     return [(row, parse(row.target), parse(row.actual)) for row in frame.itertuples(index=False)]
 
@@ -311,9 +320,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  agreement on the loop's rows: states {same_state:.2%}, rule scores {same_rule:.2%}, "
           f"project intervals {total_ok:.2%}")
 
+    # The same loop, parsing each cell with the library's per-text reader instead of the one regular
+    # expression: how much of the speed-up is parsing each distinct text once rather than vectorising.
     c0 = time.process_time()
-    ind.parse_values(frame["target"])
-    ind.parse_values(frame["actual"])
+    library_parsed = loop_parse(sample, parse_with_library)
+    library_parse_cpu = time.process_time() - c0
+    same_parse = np.mean([a[1:] == b[1:] for a, b in zip(parsed, library_parsed, strict=True)])
+    library_loop_cpu = (library_parse_cpu + loop_cpu - loop_parse_cpu) * scale
+    print(f"the same loop with the library's per-text reader (parse_text) for every cell: EXTRAPOLATED "
+          f"{library_loop_cpu:.1f} s CPU (parsing {library_parse_cpu * scale:.1f} s; cells parsed alike "
+          f"{same_parse:.2%})")
+
+    c0 = time.process_time()
+    ind.parse_cells(frame["target"])
+    ind.parse_cells(frame["actual"])
     parse_cpu = time.process_time() - c0
     rules_cpu = max(min(cpu) - parse_cpu, 1e-9)
     loop_rules_cpu = (loop_cpu - loop_parse_cpu) * scale
@@ -324,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
           f"rules and sums {loop_rules_cpu / rules_cpu:.0f}×")
     speedup = extrapolated / best
     print(f"speed-up (extrapolated loop ÷ best vectorised): {speedup:.0f}× wall, "
-          f"{extrapolated_cpu / min(cpu):.0f}× CPU time")
+          f"{extrapolated_cpu / min(cpu):.0f}× CPU time; against the loop with the library's reader "
+          f"{library_loop_cpu / min(cpu):.0f}× CPU time")
     print(f"target: under {TARGET_SECONDS:.0f} s → {'met' if best < TARGET_SECONDS else 'NOT met'}; "
           f"at least {TARGET_SPEEDUP:.0f}× → {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}")
     return 0
