@@ -142,23 +142,23 @@ def test_year_run_isolates_failures_publishes_and_keeps_text_inert(
 
     # -- a real browser shows the names as text and runs nothing but the index's own script -------
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium:
-        dom = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--dump-dom",
-                (out / "site" / "index.html").as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        assert 'class="js-ready"' in dom  # our script ran under the page's CSP
-        assert "data-pwned" not in dom.split("<body")[1].split(">")[0]
-        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert chromium, "chromium not found: `make test` installs it (tools/ensure_chromium.sh)"
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            (out / "site" / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert 'class="js-ready"' in dom  # our script ran under the page's CSP
+    assert "data-pwned" not in dom.split("<body")[1].split(">")[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
 
 
 def test_missing_exporter_fails_before_any_kernel(tmp_path: Path, hostile_year: tuple[Path, Path]) -> None:
