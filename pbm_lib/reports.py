@@ -1150,6 +1150,42 @@ def _with_workbench(
     return data, found
 
 
+def _year_results(inputs: Inputs, data: Any, *, cached: bool) -> tuple[Any, ...]:
+    """The whole year's rule scores, project scores, budget proposals, target checks and audit signals.
+
+    Every project report starts from the same year-wide results, so within a warm kernel they are
+    computed once per workbook and scheme (:func:`pbm_lib.batch.year_cache`: only while ``data``
+    holds exactly the workbook's tables; each report gets its own copy). ``cached=False`` (a year
+    with a workbench file's evaluation) computes them afresh.
+    """
+    import hashlib
+
+    from .batch import year_cache
+    from .process.audit import project_signals
+    from .process.evaluation import project_scores
+    from .process.results import budget_proposals
+    from .process.targets import indicator_checks
+    from .scoring import score_year
+
+    scheme = inputs.scheme
+
+    def build() -> tuple[Any, ...]:
+        scored = score_year(data, scheme)
+        scores = project_scores(data, scheme, scored)
+        proposals = budget_proposals(
+            scores, data.projects, data.budget, scheme, inputs.year, data.tables.get("history")
+        )
+        checks = indicator_checks(data.indicators, scheme, scored["indicators"])
+        signals = project_signals(scores, scored["indicators"], checks, scheme)
+        return scored, scores, proposals, checks, signals
+
+    if not cached:
+        return build()
+    # The scheme's repr holds all its rules (a frozen dataclass): an edited scheme file is another key.
+    key = ("project_evaluation", inputs.year, hashlib.sha256(repr(scheme).encode("utf-8")).hexdigest())
+    return year_cache(data, key, build)
+
+
 def project_evaluation(
     inputs: Inputs,
     project_id: str,
@@ -1177,12 +1213,6 @@ def project_evaluation(
     ReportInputError
         Unknown project or kind, or no evaluation of that kind recorded for the project.
     """
-    from .process.audit import project_signals
-    from .process.evaluation import project_scores
-    from .process.results import budget_proposals
-    from .process.targets import indicator_checks
-    from .scoring import score_year
-
     if evaluation_kind not in EVALUATION_KINDS:
         raise ReportInputError(
             f"evaluation_kind={evaluation_kind!r} 不是可选的评价类型；应为：{'、'.join(EVALUATION_KINDS)}"
@@ -1197,8 +1227,7 @@ def project_evaluation(
                 f"workbench_file 是第三方评价工作台保存的文件，只能与 evaluation_kind=第三方评价 一起使用（现为 {evaluation_kind}）"
             )
         data, saved = _with_workbench(inputs, pid, workbench_file)
-    scored = score_year(data, scheme)
-    scores = project_scores(data, scheme, scored)
+    scored, scores, proposals, checks, signals = _year_results(inputs, data, cached=saved is None)
     row = _row(scores, "project_id", pid) or {}
     rule = _row(scored["projects"], "project_id", pid) or {}
     row["budget_score"] = rule.get("budget_score")
@@ -1246,11 +1275,6 @@ def project_evaluation(
             history = history.assign(
                 rate=np.where(annual > 0, history["executed"].to_numpy(dtype=float) / annual, np.nan)
             )
-    proposals = budget_proposals(
-        scores, data.projects, data.budget, scheme, inputs.year, data.tables.get("history")
-    )
-    checks = indicator_checks(data.indicators, scheme, scored["indicators"])
-    signals = project_signals(scores, scored["indicators"], checks, scheme)
     signals = signals[signals["project_id"].astype(str) == pid].reset_index(drop=True)
     has = len(indicators) > 0
     uncertainty, draws = _uncertainty(inputs, pid)
