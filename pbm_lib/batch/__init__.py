@@ -5,6 +5,7 @@ is loaded on first use.
 
 - :func:`record` — a notebook hands its results (score, grade, key figures) to the batch;
 - :func:`read_year_cached` — ``read_year`` reading each workbook once per warm kernel;
+  :func:`year_cache` — results computed from that year, once per warm kernel;
 - :func:`read_parameters`, :func:`validate_parameters` — a notebook's declared parameters;
 - :func:`build_plan`, :func:`plan_year` — the jobs of a year from the data and ``parameters/``;
 - :func:`run_year` — run what changed and publish ``outputs/<year>/``; returns a :class:`RunSummary`.
@@ -30,6 +31,7 @@ _LAZY = {
     "load_config": "config",
     "read_year_cached": "cache",
     "kernel_cache": "cache",
+    "year_cache": "cache",
     "file_key": "cache",
 }
 

@@ -9,6 +9,9 @@ this process.
 
 :func:`kernel_cache` is the general form, for other pure, expensive loads. Its ``build`` function must
 have no visible effect (no output, no warnings shown): a cached call skips it, a fresh kernel runs it.
+:func:`year_cache` is the form for results computed from a year's tables (e.g. the whole year's
+scores that every project report starts from): shared while the notebook's year is exactly the one
+read from the workbook, computed afresh for a year a notebook has changed.
 """
 
 from __future__ import annotations
@@ -73,6 +76,65 @@ def kernel_cache(key: Hashable, build: Callable[[], Any]) -> Any:
             store.pop(next(iter(store)))
         store[key] = value
     return copy.deepcopy(store[key])
+
+
+def year_cache(data: Any, key: Hashable, build: Callable[[], Any]) -> Any:
+    """:func:`kernel_cache` for a value computed from the tables of ``data`` (a year).
+
+    Shared by the notebooks of a kernel while ``data`` holds exactly the tables
+    :func:`read_year_cached` read from its workbook (compared table by table, a few milliseconds);
+    a year with any table changed, added or removed gets ``build()`` afresh, not cached.
+
+    Parameters
+    ----------
+    data : pbm_lib.workbook.YearData
+        The year the value is computed from.
+    key : hashable
+        Identifies the computation and whatever else it depends on (e.g. the scheme's content).
+    build : callable
+        Computes the value from ``data``: plain data, no visible effect.
+
+    Returns
+    -------
+    object
+        A deep copy, private to the caller.
+    """
+    read = _read_fields(data)
+    if read is None or not _same_tables(data.tables, read["tables"]):
+        return build()
+    return kernel_cache(("pbm_lib.batch.year_cache", read["source"], read["sha256"], key), build)
+
+
+def _read_fields(data: Any) -> dict[str, Any] | None:
+    """The fields :func:`read_year_cached` stored for the workbook ``data`` was read from, if any."""
+    for stored_key, value in _store().items():
+        if (
+            isinstance(stored_key, tuple)
+            and stored_key[:1] == ("pbm_lib.workbook.read_year",)
+            and isinstance(value, dict)
+            and all(
+                value.get(name) == getattr(data, name, None)
+                for name in ("sha256", "source", "year", "jurisdiction", "money_unit")
+            )
+        ):
+            return value
+    return None
+
+
+def _same_tables(tables: dict[str, Any], read: dict[str, Any]) -> bool:
+    if not isinstance(tables, dict) or tables.keys() != read.keys():
+        return False
+    for name, table in tables.items():
+        original = read[name]
+        if type(table) is not type(original):
+            return False
+        if hasattr(table, "columns") and (
+            list(table.columns) != list(original.columns) or not table.index.equals(original.index)
+        ):
+            return False
+        if not (table.equals(original) if hasattr(table, "equals") else table == original):
+            return False
+    return True
 
 
 def file_key(path: str | Path) -> tuple[str, int, int]:
