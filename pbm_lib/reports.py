@@ -2146,10 +2146,9 @@ def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
     issues["project_name"] = issues["project_id"].map(names)
     issues["problems"] = issues["message"]
     issues = (
-        issues.groupby(["project_id", "seq"], sort=False)
-        .agg(
-            project_name=("project_name", "first"), level3=("level3", "first"), message=("message", "；".join)
-        )
+        # One row per indicator row; a project's missing core indicators (seq 0) one row each.
+        issues.groupby(["project_id", "seq", "level3"], sort=False, dropna=False)
+        .agg(project_name=("project_name", "first"), message=("message", "；".join))
         .reset_index()
     )
     benchmarks = tables["benchmarks"][tables["benchmarks"]["project_id"].isin(projects["project_id"])].copy()

@@ -271,5 +271,9 @@ def test_the_review_report_shows_the_benchmarks_and_points_that_add_up():
     assert row["source"] == "社会保障和就业行业3个同类项目2024年实际完成值"
     assert "3 项目标值低于历史标准" in tr.library_text().html
     assert "低于同类项目历史标准" in tr.summary().html
-    health = reports.target_review(inputs, "102").core_table().set_index("project_name")
-    assert health.loc["基本公共卫生服务", "missing"] == "居民电子健康档案建档率、适龄儿童国家免疫规划疫苗接种率"
+    health = reports.target_review(inputs, "102")
+    core = health.core_table().set_index("project_name")
+    assert core.loc["基本公共卫生服务", "missing"] == "居民电子健康档案建档率、适龄儿童国家免疫规划疫苗接种率"
+    missing = health.issues[health.issues["seq"] == 0]  # one row per missing core indicator, each named
+    assert missing["level3"].tolist() == ["居民电子健康档案建档率", "适龄儿童国家免疫规划疫苗接种率"]
+    assert "缺少本领域核心指标“适龄儿童国家免疫规划疫苗接种率”" in health.opinions().html

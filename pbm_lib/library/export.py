@@ -59,6 +59,7 @@ STANDARD_HEADERS = {
     "size": "项目规模",
     "n_projects": "项目数",
     "n_values": "数值个数",
+    "years": "数据年度",
     "min": "最小值",
     "p25": "下四分位数",
     "median": "中位数",

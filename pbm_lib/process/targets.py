@@ -701,7 +701,10 @@ def indicator_issues(
                         "seq": 0,
                         "level3": missing["level3"].to_numpy(),
                         "issue": "missing_core",
-                        "message": [f"{ISSUES['missing_core']}（{f}）" for f in missing["library_field"]],
+                        "message": [
+                            f"{ISSUES['missing_core']}“{name}”（{f}）"
+                            for name, f in zip(missing["level3"], missing["library_field"], strict=True)
+                        ],
                     }
                 )
             )
