@@ -53,7 +53,7 @@ HOSTILE_UNIT = '"); import os; os.system("touch /tmp/pwned") #'
 #: Report notebook → the object its committed outputs were produced for (the injected parameters).
 REPORTS: dict[str, dict[str, Any]] = {
     "ex_ante_assessment": {"project_id": "104-006"},
-    "target_review": {"unit_id": "2002"},
+    "target_review": {"unit_id": "111"},  # a unit with targets below their historical benchmark
     "monitoring": {"unit_id": "101"},
     "project_evaluation": {"project_id": "104-001"},
     "self_evaluation_review": {"unit_id": "105"},
