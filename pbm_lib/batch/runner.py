@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -280,8 +281,16 @@ def _run(
             up_to_date += 1
             continue
         todo.append((job, key))
-    # Longest first (by the last run's duration; new jobs first): the last worker finishes sooner.
-    todo.sort(key=lambda item: -(manifest.entries.get(item[0].id, {}).get("duration") or float("inf")))
+    # Longest first, so that the last worker finishes sooner: by the last run's duration; jobs never
+    # run come first, those of reports with the fewest objects (city, units: long aggregate reports)
+    # before the many short per-project ones, which then fill the end of the run evenly.
+    objects = Counter(job.report_id for job, _ in todo)
+
+    def longest_first(item: tuple[Job, str]) -> tuple[int, float]:
+        duration = manifest.entries.get(item[0].id, {}).get("duration")
+        return (1, -duration) if duration else (0, objects[item[0].report_id])
+
+    todo.sort(key=longest_first)
     if only is None:
         for entry in manifest.drop(set(manifest.entries) - {j.id for j in plan.jobs}):
             remove_entry_files(out_dir, entry)
