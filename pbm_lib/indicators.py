@@ -238,7 +238,7 @@ def parse_text(text: str | None) -> tuple[int, str | None, float, str | None, bo
     if found is None:
         return (1, None, math.nan, None, _CLAIM_RE.search(text) is not None)
     op, num, tail = found.groups()
-    suffix, unit = _split_tail(tail)
+    suffix, unit = _split_tail(tail) if tail and tail[-1] in _SUFFIX_ENDINGS else (None, tail or None)
     operator = OPERATOR_WORDS[op] if op else SUFFIX_WORDS[suffix] if suffix else None
     value = float(num.replace(",", "")) if "," in num else float(num)
     if value in _INFINITIES:  # more digits than a float holds
