@@ -323,12 +323,14 @@ class Worker:
                 )
             except PapermillExecutionError:
                 pass  # papermill has written the notebook with its error markers
-            except Exception as exc:
+            except TimeoutError:  # nbclient interrupted the cell: say so as the pool engine does
                 error = {
-                    "kind": "timeout" if isinstance(exc, TimeoutError) else "kernel",
-                    "ename": type(exc).__name__,
-                    "evalue": str(exc),
+                    "kind": "timeout",
+                    "ename": "TimeoutError",
+                    "evalue": f"运行超过时限 {timeout:g} 秒，单元格已中断 / exceeded the time limit of {timeout:g} s",
                 }
+            except Exception as exc:
+                error = {"kind": "kernel", "ename": type(exc).__name__, "evalue": str(exc)}
             if not Path(out).exists():
                 raise RuntimeError(f"papermill 未写出笔记本 / papermill wrote no notebook: {error}")
             nb = nbformat.read(out, as_version=4)
@@ -337,9 +339,8 @@ class Worker:
         if error is not None:
             _mark_interrupted(nb, error["ename"], error["evalue"])
             found = _error_from_outputs(nb)
-            if found is not None:
-                found["kind"] = error["kind"]
-                error = found
+            if found is not None:  # the cell's location, with the reason the run stopped
+                error = {**found, "kind": error["kind"], "ename": error["ename"], "evalue": error["evalue"]}
         else:
             error = (
                 _error_from_outputs(_without_markers(nb)) if nb.metadata.papermill.get("exception") else None
