@@ -2128,13 +2128,29 @@ class TargetReview:
         )
 
 
+def _target_tables(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """The year's target-review tables (:func:`pbm_lib.process.targets.run`), computed once per warm
+    kernel for the workbook, the scheme and the indicator library's files (:func:`pbm_lib.batch.year_cache`):
+    every unit's report starts from the same year-wide review."""
+    import hashlib
+
+    from .batch import year_cache
+    from .library.loader import library_stamp
+    from .process import sections, targets
+
+    library = sections.get(inputs.scheme, "target_review").get("library")
+    stamp = library_stamp(library["extension"]) if library is not None else None
+    key = ("target_review", inputs.year, hashlib.sha256(repr(inputs.scheme).encode("utf-8")).hexdigest(), stamp)
+    return year_cache(inputs.data, key, lambda: targets.run(inputs.data, inputs.scheme))
+
+
 def target_review(inputs: Inputs, unit_id: str) -> TargetReview:
     """Assemble a unit's target-review opinion (绩效目标审核意见) from :func:`pbm_lib.process.targets.run`."""
     from .process import targets
 
     unit = _unit(inputs, unit_id)
     uid = str(unit["unit_id"])
-    tables = targets.run(inputs.data, inputs.scheme)
+    tables = _target_tables(inputs)
     projects = tables["projects"][tables["projects"]["unit_id"].astype(str) == uid].copy()
     budget = inputs.data.project_budget()[["project_id", "annual"]]
     projects = projects.merge(budget, on="project_id", how="left").reset_index(drop=True)

@@ -351,6 +351,12 @@ def _stamp(paths: list[Path]) -> tuple:
     return tuple(out)
 
 
+def library_stamp(extensions: str | Path | Iterable[str | Path] | None = None) -> tuple:
+    """(path, mtime, size) of every file :func:`load_library` would read: a cache key for results
+    computed from the library (an edited file gives another stamp)."""
+    return _stamp(shipped_files()) + _stamp(_extension_files(extensions))
+
+
 def load_library(extensions: str | Path | Iterable[str | Path] | None = None) -> pd.DataFrame:
     """The indicator library as a DataFrame: shipped common framework and sector systems, plus a city's files.
 

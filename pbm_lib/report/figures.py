@@ -88,8 +88,11 @@ def figure_png(fig: Any, dpi: int = DEFAULT_DPI, *, palette: bool = True) -> byt
     bytes
     """
     buffer = io.BytesIO()
+    # When the palette step re-encodes the image, this first PNG is only an intermediate: skip its
+    # compression (the same pixels, about a tenth less time per chart).
     fig.savefig(
-        buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white", metadata=SAVEFIG_METADATA
+        buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white", metadata=SAVEFIG_METADATA,
+        pil_kwargs={"compress_level": 0} if palette else None,
     )
     data = buffer.getvalue()
     if not palette:
