@@ -268,3 +268,19 @@ def test_parse_distinct_edge_cases_agree_with_the_value_pattern():
              "30天内", "12345678901234567890", "1234567890123456", "≥95%", "≧735人次", "及时", "/", "0", "-0",
              "3.14159265358979", "不低于90%", "≥1e5", "x" * 40 + "5", "≥95% ", "大于或等于5个"]
     test_parse_distinct_agrees_with_the_value_pattern.hypothesis.inner_test(texts)
+
+
+def _same_parse(got: tuple, expected: tuple) -> bool:
+    return all(g == e or (isinstance(g, float) and math.isnan(g) and math.isnan(e)) for g, e in zip(got, expected, strict=True))
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.sampled_from(["\n", "", "\r", " ", "一"])),
+                                              max_size=8).map("".join)), max_size=30, unique=True))
+def test_parse_distinct_reads_each_text_as_parse_text_does(texts):
+    # parse_distinct reads many texts with one regular expression; parse_text, one at a time, is the reference.
+    parsed = parse_distinct(texts)
+    for i, text in enumerate(texts):
+        kind, operator, number, unit, claim = parse_text(text)
+        got = (int(parsed["kind"][i]), parsed["operator"][i], float(parsed["number"][i]), parsed["unit"][i],
+               bool(parsed["claim"][i]))
+        assert _same_parse(got, (kind, operator, number, _canonical_unit(unit) if unit else None, claim)), text
