@@ -190,6 +190,36 @@ def normalise_word(value: object) -> str | None:
     return text or None
 
 
+def normalise_words(values: list) -> list[str | None]:
+    """:func:`normalise_word` of each value, the strings in bulk.
+
+    The strings are joined by NUL and normalised as one text: NFKC leaves NUL alone and never
+    composes across it (a starter that combines with nothing), and NUL is no whitespace, so the
+    pieces are each string's own normalisation. Other values (numbers) take :func:`normalise_word`.
+    """
+    if set(map(type, values)) == {str}:  # the usual case: no numbers, no missing cells
+        strings, out = range(len(values)), [None] * len(values)
+    else:
+        strings = [i for i, v in enumerate(values) if isinstance(v, str)]
+        out = [None if isinstance(v, str) else normalise_word(v) for v in values]
+    joined = "\x00".join([values[i] for i in strings])
+    if joined.count("\x00") != len(strings) - 1:
+        for i in strings:  # a string holds NUL itself: one at a time
+            out[i] = normalise_word(values[i])
+        return out
+    if not joined.isascii():
+        joined = unicodedata.normalize("NFKC", joined)
+    joined = "".join(joined.split())  # every kind of whitespace; NUL is none
+    if "−" in joined:
+        joined = joined.replace("−", "-")
+    pieces = [text.rstrip("。.;；,，") or None for text in joined.split("\x00")]
+    if isinstance(strings, range):
+        return pieces
+    for i, text in zip(strings, pieces, strict=True):
+        out[i] = text
+    return out
+
+
 def normalise_text(raw: pd.Series) -> pd.Categorical:
     """A column of cells as normalised text (see :func:`normalise_word`), as a categorical."""
     return recode(raw, normalise_word)
@@ -369,7 +399,11 @@ class ParsedCells:
 def parse_cells(raw: pd.Series, direction: pd.Series | None = None, unit: pd.Series | None = None) -> ParsedCells:
     """Parse indicator values into :class:`ParsedCells`; see :func:`parse_values` for the rules."""
     codes, uniques = factorize(raw)
-    text_codes, distinct = factorize(pd.Series([normalise_word(u) for u in uniques], dtype=object))
+    normalised = normalise_words(uniques[:-1])
+    if None not in normalised and len(set(normalised)) == len(normalised):  # the usual case: no two merge
+        text_codes, distinct = np.arange(len(uniques), dtype=np.intp), [*normalised, None]
+    else:
+        text_codes, distinct = factorize(pd.Series([*normalised, None], dtype=object))
     rows = text_codes[codes]
     parsed = parse_distinct(distinct)
     kind_codes = parsed["kind"]

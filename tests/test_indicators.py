@@ -21,6 +21,8 @@ from pbm_lib.indicators import (
     align_units,
     map_levels,
     normalise_text,
+    normalise_word,
+    normalise_words,
     parse_distinct,
     parse_text,
     parse_values,
@@ -284,3 +286,16 @@ def test_parse_distinct_reads_each_text_as_parse_text_does(texts):
         got = (int(parsed["kind"][i]), parsed["operator"][i], float(parsed["number"][i]), parsed["unit"][i],
                bool(parsed["claim"][i]))
         assert _same_parse(got, (kind, operator, number, _canonical_unit(unit) if unit else None, claim)), text
+
+
+_CELLS = st.one_of(
+    st.text(), st.text(alphabet=st.sampled_from(["\x00", "\x1c", "\u3000", "\u00a0", " ", "−", "。", "，", ".", "Ａ", "①",
+                                                 "\u0301", "e", "１", "ｶ", "ﾞ", "\u1100", "\u1161", "%", "≥", "\n"])),
+    st.none(), st.floats(allow_nan=True), st.integers(),
+)
+
+
+@given(st.lists(_CELLS, max_size=20))
+def test_normalise_words_agrees_with_normalise_word(values):
+    # normalise_words normalises the strings joined as one text; normalise_word, one at a time, is the reference.
+    assert normalise_words(values) == [normalise_word(v) for v in values]
