@@ -356,21 +356,24 @@ def _quantitative(t: np.ndarray, a: np.ndarray, direction: np.ndarray, weight: n
         ratio = np.where(t != 0, a / t, np.nan)
         zero_reverse = (t == 0) & (reverse | (direction == EQUAL))
         zero_positive = (t == 0) & ~zero_reverse
-        met = np.select(
-            [zero_reverse, direction == POSITIVE_STRICT, direction == REVERSE_STRICT, reverse, two_sided],
-            [a <= 0, a > t, a < t, a <= t, np.isclose(a, t, rtol=1e-12, atol=1e-12)],
-            default=a >= t,
-        )
+        # The first rule that applies wins: built from the last rule up, each np.where overriding; the
+        # two-sided branch (np.isclose makes many passes) only when some row is two-sided.
+        any_two_sided = bool(two_sided.any())
+        met = a >= t
+        if any_two_sided:
+            met = np.where(two_sided, np.isclose(a, t, rtol=1e-12, atol=1e-12), met)
+        met = np.where(reverse, a <= t, met)
+        met = np.where(direction == REVERSE_STRICT, a < t, met)
+        met = np.where(direction == POSITIVE_STRICT, a > t, met)
+        met = np.where(zero_reverse, a <= 0, met)
         above = np.maximum(0.0, 2.0 - a / t) if rules.reverse == "linear_2t" else t / a
-        share = np.select(
-            [zero_reverse, zero_positive, positive_like, two_sided, reverse],
-            [(a <= 0).astype(float),
-             (a >= 0).astype(float) if rules.zero_target == "full_with_note" else np.full(len(t), np.nan),
-             np.where(a >= t, 1.0, np.maximum(a, 0.0) / t),
-             np.maximum(0.0, 1.0 - np.abs(a - t) / t),
-             np.where(a <= t, 1.0, above)],
-            default=np.nan,
-        )
+        share = np.where(reverse, np.where(a <= t, 1.0, above), np.nan)
+        if any_two_sided:
+            share = np.where(two_sided, np.maximum(0.0, 1.0 - np.abs(a - t) / t), share)
+        share = np.where(positive_like, np.where(a >= t, 1.0, np.maximum(a, 0.0) / t), share)
+        share = np.where(zero_positive, (a >= 0).astype(float) if rules.zero_target == "full_with_note" else np.nan,
+                         share)
+        share = np.where(zero_reverse, (a <= 0).astype(float), share)
         negative = measured & (t < 0)
         if negative.any():
             if rules.negative_target is None:
@@ -586,17 +589,21 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
     reported = pd.to_numeric(_column(scored, "self_score", True), errors="coerce").to_numpy(dtype=float)
     state = scored["state"].cat.codes.to_numpy()
     lo_rows, hi_rows = scored["score_lo"].to_numpy(), scored["score_hi"].to_numpy()
-    na_rescaled = (state == STATES.index("not_applicable")) & scheme.rules.rescale_not_applicable
-    evidence = (state == 0) & counted
     has_reported = counted & ~np.isnan(reported)
     filled = scored["has_actual"].to_numpy() | ~np.isnan(reported)
+    counted_weight = _counted_values(weight, counted)
+    indicator_weight = total(counted_weight)
+    if scheme.rules.rescale_not_applicable:
+        applicable_weight = total(np.where(state == STATES.index("not_applicable"), 0.0, counted_weight))
+    else:
+        applicable_weight = indicator_weight
     totals = pd.DataFrame({
         "project_id": projects,
-        "indicator_weight": total(np.where(counted, np.nan_to_num(weight), 0.0)),
-        "applicable_weight": total(np.where(counted & ~na_rescaled, np.nan_to_num(weight), 0.0)),
-        "evidence_weight": total(np.where(evidence, np.nan_to_num(weight), 0.0)),
-        "indicator_lo": total(np.where(counted, np.nan_to_num(lo_rows), 0.0)),
-        "indicator_hi": total(np.where(counted, np.nan_to_num(hi_rows), 0.0)),
+        "indicator_weight": indicator_weight,
+        "applicable_weight": applicable_weight.copy(),
+        "evidence_weight": total(np.where(state == 0, counted_weight, 0.0)),
+        "indicator_lo": total(_counted_values(lo_rows, counted)),
+        "indicator_hi": total(_counted_values(hi_rows, counted)),
         "reported_indicators": np.where(total(has_reported.astype(float)) > 0,
                                         total(np.where(has_reported, reported, 0.0)), np.nan),
         "blank": total(filled.astype(float)) == 0,
@@ -646,6 +653,16 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
     totals["grade"] = pd.Series(grades["grade"].to_numpy(), dtype=object)
     totals["grade_status"] = grades["grade_status"].to_numpy()
     return totals.drop(columns=["unknown_rows", "evidence_weight"])
+
+
+def _counted_values(values: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """``values`` on counted rows, 0 elsewhere, with NaN as 0 and ±inf as the largest floats (as
+    ``np.nan_to_num``, applied only where a value is not finite: it makes several passes)."""
+    out = np.where(counted, values, 0.0)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out[bad] = np.nan_to_num(out[bad])
+    return out
 
 
 def _factorize_projects(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
