@@ -577,14 +577,19 @@ def align_unit_codes(
     family = t_has & a_has & ~same & (family_codes[tu] == family_codes[au])
     mismatch = t_has & a_has & ~same & ~family
     one_side = t_has ^ a_has
+    # Conversions touch few rows: computed on those rows only, into copies.
+    a, t = a.copy(), t.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.where(family, a * factors[au] / factors[tu], a)
+        rows = np.flatnonzero(family)
+        a[rows] = a[rows] * factors[au[rows]] / factors[tu[rows]]
         a_fraction = one_side & (tu == percent) & (a > 0) & (a <= 1) & (t > 1)
         t_fraction = one_side & (au == percent) & (t > 0) & (t <= 1) & (a > 1)
     fraction = a_fraction | t_fraction
-    a = np.where(a_fraction & ~reverse, a * 100.0, a)
-    t = np.where(t_fraction & ~reverse, t * 100.0, t)
-    a = np.where(mismatch | (fraction & reverse), np.nan, a)
+    rows = np.flatnonzero(a_fraction & ~reverse)
+    a[rows] = a[rows] * 100.0
+    rows = np.flatnonzero(t_fraction & ~reverse)
+    t[rows] = t[rows] * 100.0
+    a[mismatch | (fraction & reverse)] = np.nan
     status = np.select(
         [fraction & reverse, fraction, mismatch, family, one_side, same],
         [6, 4, 5, 3, 2, 1],

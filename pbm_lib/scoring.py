@@ -265,9 +265,15 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     not_applicable = state == STATES.index("not_applicable")
     empty = not_applicable & no_weight
     rescaled = not_applicable & rules.rescale_not_applicable
-    cases = [empty | rescaled, quant_measured & ~np.isnan(rule_quant), qual_measured & has_reported, qual_measured]
-    score_lo = np.select(cases, [np.zeros(n), rule_quant, b["rule"], b["lo"]], default=0.0)
-    score_hi = np.select(cases, [np.zeros(n), rule_quant, b["rule"], b["hi"]], default=weight)
+    # The first case that applies wins (np.select's rule), written as in-place copies from the last
+    # case up so that both ends share the conditions.
+    score_lo, score_hi = np.zeros(n), weight.astype(float, copy=True)
+    for case, lo_value, hi_value in [(qual_measured, b["lo"], b["hi"]),
+                                     (qual_measured & has_reported, b["rule"], b["rule"]),
+                                     (quant_measured & ~np.isnan(rule_quant), rule_quant, rule_quant),
+                                     (empty | rescaled, 0.0, 0.0)]:
+        np.copyto(score_lo, lo_value, where=case)
+        np.copyto(score_hi, hi_value, where=case)
     unknown_weight = np.isnan(weight) & ~empty
     score_lo = np.where(unknown_weight, np.nan, score_lo)
     score_hi = np.where(unknown_weight, np.nan, score_hi)
