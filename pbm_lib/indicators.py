@@ -296,6 +296,7 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     of the texts as a code-point matrix was tried: on 80 000 distinct actuals it was no faster than
     a loop of :func:`parse_text`, and much longer.)
     """
+    texts = list(texts)  # a tuple or an array too
     n = len(texts)
     kind = np.ones(n, dtype=np.int8)
     operator = np.full(n, None, dtype=object)
