@@ -7,7 +7,6 @@ because ``pbm_lib.report.export`` is written elsewhere.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from batch_support import (
     project,
     write_parameters,
 )
+from browser_support import chromium_path
 
 from pbm_lib.batch import run_year
 from pbm_lib.batch.errors import ExecutionSetupError
@@ -141,8 +141,7 @@ def test_year_run_isolates_failures_publishes_and_keeps_text_inert(
     assert links and all((out / "site" / link).is_file() for link in links)
 
     # -- a real browser shows the names as text and runs nothing but the index's own script -------
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium not found: `make test` installs it (tools/ensure_chromium.sh)"
+    chromium = chromium_path()  # fails, never skips, without it
     dom = subprocess.run(
         [
             chromium,

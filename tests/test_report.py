@@ -22,6 +22,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from browser_support import chromium_path, fontconfig_file
 
 import pbm_lib
 from pbm_lib.errors import PbmError
@@ -55,7 +56,6 @@ from pbm_lib.report.export import ReportExportError, reader_notebook
 from pbm_lib.report.style import text_colour_on
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=\"document.title='PWNED'\">"
 CODE_MARKER = "PBM-CODE-MARKER-7f3a"
@@ -625,25 +625,9 @@ def test_export_of_a_hand_made_notebook_drops_everything_a_reader_should_not_get
     assert out.stat().st_mode & 0o777 == 0o644  # a web server can read it
 
 
-def _fontconfig(tmp: Path) -> Path:
-    """A fontconfig file that adds the packaged Noto Sans CJK to the system fonts, for Chromium."""
-    conf = tmp / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
-        f"  <dir>{font_path().parent}</dir>\n  <cachedir>{tmp / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
 def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is required to check the published HTML in a real browser: "
-            "install the Debian package with `apt-get install -y chromium`."
-        )
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp)), "HOME": str(tmp)}
+    chromium = chromium_path()  # fails, never skips, without it
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(tmp)), "HOME": str(tmp)}
     flags = [
         "--headless",
         "--no-sandbox",
@@ -657,7 +641,7 @@ def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
         f"--user-data-dir={tmp / 'profile'}",
     ]
     return subprocess.run(
-        [str(CHROMIUM), *flags, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [chromium, *flags, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
 
 
@@ -687,7 +671,7 @@ def test_report_opens_in_headless_chromium_runs_nothing_and_renders(report: dict
 def test_cjk_font_is_available_to_the_browser(tmp_path: Path) -> None:
     if shutil.which("fc-match") is None:
         pytest.fail("fc-match (Debian package fontconfig, installed with chromium) is required")
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp_path))}
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(tmp_path))}
     out = subprocess.run(
         ["fc-match", "-f", "%{family}|%{file}", "Noto Sans CJK SC:lang=zh-cn"],
         capture_output=True,
