@@ -275,6 +275,11 @@ def _years_label(years: pd.Series) -> str | None:
     return "、".join(str(y) for y in known) or None
 
 
+#: The statistics of a group's values, and the columns :func:`_summarise` gives (``enough`` aside).
+_STATISTICS = ("min", "p25", "median", "p75", "max", "mean")
+_SUMMARY_COLUMNS = ("library_id", "group", "sector", "size", "n_projects", "n_values", "years", *_STATISTICS)
+
+
 def _summarise(
     values: pd.DataFrame, value: str, groupings: Sequence[Sequence[str]], min_projects: int
 ) -> pd.DataFrame:
@@ -303,21 +308,7 @@ def _summarise(
             else:
                 stats[k] = stats[k].astype(object)
         parts.append(stats)
-    columns = [
-        "library_id",
-        "group",
-        "sector",
-        "size",
-        "n_projects",
-        "n_values",
-        "years",
-        "min",
-        "p25",
-        "median",
-        "p75",
-        "max",
-        "mean",
-    ]
+    columns = list(_SUMMARY_COLUMNS)
     if not parts:
         return pd.DataFrame(columns=columns + ["enough"])
     out = pd.concat(parts, ignore_index=True)[columns]
@@ -492,24 +483,7 @@ def cost_standards(
         observations = observations[np.isfinite(observations["cost"]) & (observations["cost"] > 0)]
         if len(observations):
             parts.append(unit_costs(observations.reset_index(drop=True), cost="cost", quantity="value"))
-    columns = [
-        "library_id",
-        "name",
-        "cost_unit",
-        "group",
-        "sector",
-        "size",
-        "n_projects",
-        "n_values",
-        "years",
-        "min",
-        "p25",
-        "median",
-        "p75",
-        "max",
-        "mean",
-        "enough",
-    ]
+    columns = ["library_id", "name", "cost_unit", *_SUMMARY_COLUMNS[1:], "enough"]
     if not parts:
         return pd.DataFrame(columns=columns)
     per_unit = pd.concat(parts, ignore_index=True)
@@ -517,7 +491,7 @@ def cost_standards(
     lib = library.set_index("id")
     median_all = per_unit.groupby("library_id")["unit_cost"].median()
     in_yuan = stats["library_id"].map(median_all < 1.0).fillna(False).to_numpy(dtype=bool)
-    for column in ("min", "p25", "median", "p75", "max", "mean"):
+    for column in _STATISTICS:
         stats[column] = np.where(
             in_yuan, stats[column].to_numpy(dtype=float) * 1e4, stats[column].to_numpy(dtype=float)
         )
