@@ -3361,18 +3361,10 @@ class CitySummary:
     @property
     def results_units(self) -> pd.DataFrame:
         """Next year's proposals per unit (:func:`pbm_lib.process.results.unit_totals`) with a 合计 row."""
+        from .process.results import UNIT_SUMS
+
         units = self.stages["results"]["units"]
-        money = [
-            "base",
-            "grade_cut",
-            "balance_cut",
-            "slow_cut",
-            "total_cut",
-            "proposed",
-            "carryover_recovered",
-            "savings",
-        ]
-        total = {c: float(np.nansum(units[c])) for c in money if c in units}
+        total = {c: float(np.nansum(units[c])) for c in UNIT_SUMS if c in units}
         total.update(unit_id="", unit_name="合计", n_projects=int(units["n_projects"].sum()))
         return pd.concat([units, pd.DataFrame([total])], ignore_index=True)
 

@@ -194,6 +194,10 @@ def budget_proposals(
     return out[columns].reset_index(drop=True)
 
 
+#: The money columns :func:`unit_totals` sums per unit (万元).
+UNIT_SUMS = ("base", "grade_cut", "balance_cut", "slow_cut", "total_cut", "proposed", "carryover_recovered", "savings")
+
+
 def unit_totals(proposals: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Per unit: this year's base, each kind of cut, the proposal and the savings.
 
@@ -204,16 +208,7 @@ def unit_totals(proposals: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
         ``slow_cut``, ``total_cut``, ``proposed``, ``carryover_recovered``, ``savings``,
         ``savings_rate`` (savings ÷ base).
     """
-    sums = [
-        "base",
-        "grade_cut",
-        "balance_cut",
-        "slow_cut",
-        "total_cut",
-        "proposed",
-        "carryover_recovered",
-        "savings",
-    ]
+    sums = list(UNIT_SUMS)
     work = proposals[["unit_id", *sums]].assign(n_projects=1)
     out = work.groupby("unit_id", sort=False)[["n_projects", *sums]].sum().reset_index()
     out = units[["unit_id", "unit_name"]].merge(out, on="unit_id", how="inner")
