@@ -78,15 +78,12 @@ VALUE_PATTERN = (
     rf"(?P<suffix>{_alternation(SUFFIX_WORDS)})?$"
 )
 # parse_text's faster reading of VALUE_PATTERN (a test checks they agree).
-_OPERATOR_NUMBER_TAIL = re.compile(
-    rf"(?:(?=[{re.escape(''.join(sorted({w[0] for w in OPERATOR_WORDS})))}])(?P<op>{_alternation(OPERATOR_WORDS)}))?"
-    rf"(?P<num>{_NUMBER})(?P<tail>\D*)"
-)
+# The operator alternation is entered only when the first character can start an operator.
+_OPERATOR = rf"(?=[{re.escape(''.join(sorted({w[0] for w in OPERATOR_WORDS})))}])(?:{_alternation(OPERATOR_WORDS)})"
+_OPERATOR_NUMBER_TAIL = re.compile(rf"(?:(?P<op>{_OPERATOR}))?(?P<num>{_NUMBER})(?P<tail>\D*)")
 # The same grammar a line at a time, for parse_distinct: a line (with its newline) that is no value
 # still matches, its groups None, so a split gives three groups per line.
-_LINES = re.compile(
-    rf"^(?:(?:(?=[{re.escape(''.join(sorted({w[0] for w in OPERATOR_WORDS})))}])({_alternation(OPERATOR_WORDS)}))?"
-    rf"({_NUMBER})([^\d\n]*)$)?.*\n", re.MULTILINE)
+_LINES = re.compile(rf"^(?:({_OPERATOR})?({_NUMBER})([^\d\n]*)$)?.*\n", re.MULTILINE)
 _SUFFIXES = sorted(SUFFIX_WORDS, key=len, reverse=True)
 _SUFFIX_ENDINGS = frozenset(w[-1] for w in SUFFIX_WORDS)
 _CLAIMS = frozenset(CLAIM_WORDS)

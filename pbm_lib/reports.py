@@ -1150,6 +1150,14 @@ def _with_workbench(
     return data, found
 
 
+def _scheme_digest(scheme: Any) -> str:
+    """A cache key for a scheme: its repr holds all its rules (a frozen dataclass), so an edited
+    scheme file gives another key."""
+    import hashlib
+
+    return hashlib.sha256(repr(scheme).encode("utf-8")).hexdigest()
+
+
 def _year_results(inputs: Inputs, data: Any, *, cached: bool) -> tuple[Any, ...]:
     """The whole year's rule scores, project scores, budget proposals, target checks and audit signals.
 
@@ -1158,7 +1166,6 @@ def _year_results(inputs: Inputs, data: Any, *, cached: bool) -> tuple[Any, ...]
     holds exactly the workbook's tables; each report gets its own copy). ``cached=False`` (a year
     with a workbench file's evaluation) computes them afresh.
     """
-    import hashlib
 
     from .batch import year_cache
     from .process.audit import project_signals
@@ -1181,8 +1188,7 @@ def _year_results(inputs: Inputs, data: Any, *, cached: bool) -> tuple[Any, ...]
 
     if not cached:
         return build()
-    # The scheme's repr holds all its rules (a frozen dataclass): an edited scheme file is another key.
-    key = ("project_evaluation", inputs.year, hashlib.sha256(repr(scheme).encode("utf-8")).hexdigest())
+    key = ("project_evaluation", inputs.year, _scheme_digest(scheme))
     return year_cache(data, key, build)
 
 
@@ -2132,7 +2138,6 @@ def _target_tables(inputs: Inputs) -> dict[str, pd.DataFrame]:
     """The year's target-review tables (:func:`pbm_lib.process.targets.run`), computed once per warm
     kernel for the workbook, the scheme and the indicator library's files (:func:`pbm_lib.batch.year_cache`):
     every unit's report starts from the same year-wide review."""
-    import hashlib
 
     from .batch import year_cache
     from .library.loader import library_stamp
@@ -2140,7 +2145,7 @@ def _target_tables(inputs: Inputs) -> dict[str, pd.DataFrame]:
 
     library = sections.get(inputs.scheme, "target_review").get("library")
     stamp = library_stamp(library["extension"]) if library is not None else None
-    key = ("target_review", inputs.year, hashlib.sha256(repr(inputs.scheme).encode("utf-8")).hexdigest(), stamp)
+    key = ("target_review", inputs.year, _scheme_digest(inputs.scheme), stamp)
     return year_cache(inputs.data, key, lambda: targets.run(inputs.data, inputs.scheme))
 
 

@@ -92,12 +92,7 @@ def grade_points(totals, scheme: Scheme) -> np.ndarray:
     良 [80, 90), 中 [60, 80), 差 [0, 60) (the default bands). NaN or a total outside
     ``[0, grades.max]`` gives None.
     """
-    t = round_half_up(totals, scheme.rules.total_decimals)
-    minimums = np.asarray(scheme.grades.minimums[::-1])
-    names = np.asarray(scheme.grades.grades[::-1] + (None,), dtype=object)
-    index = np.searchsorted(minimums, np.nan_to_num(t, nan=-1.0), side="right") - 1
-    bad = np.isnan(t) | (t < 0) | (t > scheme.grades.maximum)
-    return np.where(bad, None, names[np.where(index < 0, -1, index)])
+    return np.asarray(scheme.grades.grades + (None,), dtype=object)[_grade_codes(totals, scheme)]
 
 
 def grade_intervals(lo, hi, scheme: Scheme, blank=None) -> pd.DataFrame:
@@ -131,8 +126,8 @@ def grade_intervals(lo, hi, scheme: Scheme, blank=None) -> pd.DataFrame:
 
 
 def _grade_codes(totals: np.ndarray, scheme: Scheme) -> np.ndarray:
-    """:func:`grade_points` as positions in ``scheme.grades.grades`` (-1 for no grade)."""
-    t = round_half_up(totals, scheme.rules.total_decimals)
+    """Position of each total's grade in ``scheme.grades.grades`` (-1 for none), as :func:`grade_points` says."""
+    t = round_half_up(np.asarray(totals, dtype=float), scheme.rules.total_decimals)
     minimums = np.asarray(scheme.grades.minimums[::-1])
     index = np.searchsorted(minimums, np.nan_to_num(t, nan=-1.0), side="right") - 1
     bad = np.isnan(t) | (t < 0) | (t > scheme.grades.maximum) | (index < 0)
