@@ -503,14 +503,6 @@ def _code(value: str | None, categories: tuple[str, ...]) -> int:
     return categories.index(value) if value is not None else -1
 
 
-def coalesce(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
-    """``first`` where present, else ``second`` (two categoricals with possibly different categories)."""
-    categories = list(dict.fromkeys(list(first.categories) + list(second.categories)))
-    a = first.set_categories(categories).codes
-    b = second.set_categories(categories).codes
-    return pd.Categorical.from_codes(np.where(a >= 0, a, b), categories=categories)
-
-
 def align_units(
     target_value: np.ndarray,
     target_unit: pd.Categorical,
