@@ -131,6 +131,8 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
     """Codes and distinct values of a column; missing cells get the extra code ``len(uniques)``.
 
     The distinct list ends with ``None`` so that ``per_unique[codes]`` works for every row.
+    Columns grouped in runs (a project's id, a level-1 name on consecutive rows) are factorised by
+    their runs: one comparison of neighbours, then hashing only each run's first value.
     """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         values = values.array
@@ -141,13 +143,37 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
         # An empty column: skip the hashing. A thousand cells spread over the column rule out most
         # columns before the full (slow, object-wise) test.
-        sample = array[:: max(1, len(array) // 1000)]
-        if len(array) and array[0] is None and pd.isna(sample).all() and pd.isna(array).all():
+        sample_missing = pd.isna(array[:: max(1, len(array) // 1000)])
+        if len(array) and array[0] is None and sample_missing.all() and pd.isna(array).all():
             return np.zeros(len(array), dtype=np.intp), [None]
-        codes, index = pd.factorize(array, use_na_sentinel=True)
+        head = array[:1000]
+        if len(array) > 10_000 and np.count_nonzero(head[1:] != head[:-1]) < len(head) // 4:
+            return _factorize_runs(array)
+        if sample_missing.any():
+            # pandas hashes an all-text array as UTF-8 strings, several times faster than as Python
+            # objects, but only when no cell is missing: the filled cells are factorised alone.
+            present = ~pd.isna(array)
+            codes = np.full(len(array), -1, dtype=np.intp)
+            codes[present], index = pd.factorize(array[present], use_na_sentinel=True)
+        else:
+            codes, index = pd.factorize(array, use_na_sentinel=True)
         uniques = np.asarray(index, dtype=object).tolist()
-    codes = np.where(codes < 0, len(uniques), codes)
+    codes[codes < 0] = len(uniques)
     return codes, uniques + [None]
+
+
+def _factorize_runs(array: np.ndarray) -> tuple[np.ndarray, list]:
+    """:func:`factorize` of an object array through its runs of equal neighbours (exact for any order:
+    a value that comes back in a later run gets its first code again)."""
+    starts = np.empty(len(array), dtype=bool)
+    starts[0] = True
+    np.not_equal(array[1:], array[:-1], out=starts[1:])
+    run_codes, index = pd.factorize(array[starts], use_na_sentinel=True)
+    uniques = np.asarray(index, dtype=object).tolist()
+    run_codes[run_codes < 0] = len(uniques)
+    run_of_row = np.cumsum(starts, dtype=np.intp)
+    run_of_row -= 1
+    return run_codes[run_of_row], uniques + [None]
 
 
 def categorical(per_unique: list, codes: np.ndarray, categories: tuple[str, ...] | None = None) -> pd.Categorical:
@@ -287,11 +313,11 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     Arrays ``kind`` (int8 codes of :data:`KINDS`), ``operator`` (object), ``number`` (float), ``unit``
     (canonical, object) and ``claim`` (bool: a comparison operator or bound word of
     :data:`CLAIM_WORDS` occurs anywhere). Real years repeat few texts many times, so parsing runs
-    once per distinct text. The texts are joined by newlines and read by *one* ``findall`` of the
-    :func:`parse_text` grammar, a line at a time; operators and tails (few distinct) are then read
-    once each. Texts holding a newline, blanks and ``None`` take :func:`parse_text`. (A numpy reading
-    of the texts as a code-point matrix was tried: on 80 000 distinct actuals it was no faster than
-    a loop of :func:`parse_text`, and much longer.)
+    once per distinct text. The texts are joined by newlines; those that start with a digit (most
+    actuals: ``95.3%``, ``735人次``) are read on the code points by :func:`_read_plain_numbers`, the
+    rest by *one* ``split`` of the :func:`parse_text` grammar, a line at a time; operators and tails
+    (few distinct) are then read once each. Texts holding a newline, blanks and ``None`` take
+    :func:`parse_text`. On 78 563 distinct actuals this takes a third of the time of the split alone.
     """
     texts = list(texts)  # a tuple or an array too
     n = len(texts)
@@ -300,37 +326,53 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     number = np.full(n, math.nan)
     written = np.full(n, None, dtype=object)
     claim = np.zeros(n, dtype=bool)
-    # One split over the texts joined by newlines gives [before, op, num, tail, between, op, …]: a flat
-    # list of strings (a list of match tuples would wake the garbage collector).
-    parts = _LINES.split("\n".join([text or "" for text in texts]) + "\n") if n else []
-    if len(parts) != 4 * n + 1:  # some text holds a newline: read each text alone
+    lines = [text or "" for text in texts]
+    joined = "\n".join(lines)
+    if joined.count("\n") != n - 1:  # some text holds a newline: read each text alone
         for i, text in enumerate(texts):
             kind[i], operator[i], number[i], written[i], claim[i] = parse_text(text)
     elif n:
+        # Plain numbers ("95.3%", "735人次", most actuals) are read in bulk on the code points; the
+        # others by one split of the regular expression over their lines joined by newlines, which
+        # gives [before, op, num, tail, between, op, …]: a flat list of strings (a list of match tuples
+        # would wake the garbage collector).
+        plain, plain_values, plain_tail_codes, plain_tails = _read_plain_numbers(joined, n)
+        others = np.ones(n, dtype=bool)
+        others[plain] = False
+        others = np.flatnonzero(others)
+        parts = _LINES.split("\n".join([lines[i] for i in others]) + "\n") if len(others) else [""]
         ops, nums, tails = parts[1::4], parts[2::4], parts[3::4]
-        is_number = np.fromiter(map(bool, nums), dtype=bool, count=n)  # no match: all groups are empty
-        words = np.flatnonzero(~is_number)  # not a value: a claim is any claim word inside
+        is_number = np.fromiter(map(bool, nums), dtype=bool, count=len(others))  # no match: all groups are empty
+        words = others[~is_number]  # not a value: a claim is any claim word inside
         if len(words):
-            line_ends = np.cumsum([len(texts[i] or "") + 1 for i in words])
-            in_words = "\n".join([texts[i] or "" for i in words])
+            line_ends = np.cumsum([len(lines[i]) + 1 for i in words])
+            in_words = "\n".join([lines[i] for i in words])
             hits = np.fromiter((m.start() for m in _CLAIM_RE.finditer(in_words)), dtype=np.intp)
             claim[words[np.unique(np.searchsorted(line_ends, hits, side="right"))]] = True
-        where = np.flatnonzero(is_number)
-        if len(where):
-            kind[where] = 0
+        read = others[is_number]
+        # Operators and tails repeat: each distinct one is read once (operator code -1: none).
+        op_codes = np.full(len(plain), -1, dtype=np.intp)
+        tail_codes, tail_words = plain_tail_codes, plain_tails
+        op_words: list = []
+        if len(read):
             # float() as parse_text calls it (commas dropped): exact, and it reads any decimal digits.
             digits = "\n".join(filter(None, nums))
             values = np.fromiter(map(float, (digits.replace(",", "") if "," in digits else digits).split("\n")),
-                                 dtype=float, count=len(where))
-            number[where] = np.where(np.isinf(values), math.nan, values)  # more digits than a float holds
-            # Operators and tails repeat: read each distinct one once (code -1, no operator, is the last entry).
-            op_codes, op_words = pd.factorize(np.asarray(ops, dtype=object)[where])
-            tail_codes, tail_words = pd.factorize(np.asarray(tails, dtype=object)[where])
-            split = [_split_tail(t) for t in tail_words] + [(None, None)]
+                                 dtype=float, count=len(read))
+            number[read] = np.where(np.isinf(values), math.nan, values)  # more digits than a float holds
+            read_ops, op_words = pd.factorize(np.asarray(ops, dtype=object)[is_number])
+            read_tails, read_words = pd.factorize(np.asarray(tails, dtype=object)[is_number])
+            op_codes = np.concatenate([op_codes, read_ops])
+            tail_codes = np.concatenate([tail_codes, read_tails + len(tail_words)])
+            tail_words = [*tail_words, *read_words]
+        number[plain] = plain_values
+        where = np.concatenate([plain, read])
+        if len(where):
+            kind[where] = 0
+            split = [_split_tail(t) for t in tail_words]
             op_words = [*op_words, None]
-            has_op = np.asarray([bool(o) for o in op_words], dtype=bool)[op_codes]
             operator[where] = np.where(
-                has_op, np.asarray([OPERATOR_WORDS.get(o) for o in op_words], dtype=object)[op_codes],
+                op_codes >= 0, np.asarray([OPERATOR_WORDS.get(o) for o in op_words], dtype=object)[op_codes],
                 np.asarray([SUFFIX_WORDS.get(w) for w, _ in split], dtype=object)[tail_codes])
             written[where] = np.asarray([u for _, u in split], dtype=object)[tail_codes]
             claim[where] = (np.asarray([o in _CLAIMS for o in op_words], dtype=bool)[op_codes]
@@ -342,6 +384,94 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     unit_codes, unit_words = pd.factorize(written)
     canonical = np.asarray([_canonical_unit(u) for u in unit_words] + [None], dtype=object)
     return {"kind": kind, "operator": operator, "number": number, "unit": canonical[unit_codes], "claim": claim}
+
+
+#: Powers of ten as exact doubles (10**22 is the largest one).
+_POWERS_OF_TEN = np.asarray([float(10**k) for k in range(23)])
+#: Most digits of a plain number read on code points: below 2**53, so every step is exact.
+_PLAIN_DIGITS = 15
+
+
+def _read_plain_numbers(joined: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The lines of ``joined`` (``n`` lines, no newline inside one) that start with an ASCII digit,
+    read as :data:`VALUE_PATTERN` reads them but without the regular expression.
+
+    Such a line has no operator: its number is the longest run of digits and commas, then ``.`` and
+    digits if a digit follows the point; the rest is the tail, which must hold no digit. All of this
+    is found on the code points with numpy. The value is :math:`m / 10^k` for the integer ``m`` of
+    the number's digits and ``k`` decimals: with at most 15 digits, ``m`` and :math:`10^k` are exact
+    doubles and the division is correctly rounded, so the value is the double ``float()`` gives.
+    Lines with a non-ASCII decimal digit (``٣``), a digit in the tail, or more digits are left to
+    the regular expression.
+
+    Returns
+    -------
+    rows : ndarray of intp
+        The lines read.
+    values : ndarray of float
+        Their numbers.
+    tail_codes : ndarray of intp
+        Per line read, the code of its tail in ``tails``.
+    tails : list of str
+        The distinct tails: what follows a number ("" for none).
+    """
+    code = np.frombuffer((joined + "\n").encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ends = np.flatnonzero(code == 10)
+    starts = np.empty(n, dtype=np.intp)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    digit = np.zeros(len(code) + 1, dtype=bool)  # one more: what follows the last newline
+    np.less(code - 48, 10, out=digit[:-1])  # unsigned: code points below "0" wrap round to large numbers
+    rows = np.flatnonzero(digit[starts])  # an empty line starts on its newline: not a digit
+    # Other decimal digits (٣, full-width ３ in text not normalised) are digits to the pattern: such
+    # lines are left out. CJK symbols, kana and ideographs (U+3000–U+9FFF) hold none (a test checks).
+    high = code[code > 127]
+    high = high[(high < 0x3000) | (high > 0x9FFF)]
+    if len(high):
+        others = [c for c in np.unique(high).tolist() if chr(c).isdecimal()]
+        if others:
+            lines = np.searchsorted(ends, np.flatnonzero(np.isin(code, others)))
+            rows = np.setdiff1d(rows, lines)
+    start, end = starts[rows], ends[rows]
+    stops = np.flatnonzero(~(digit[:-1] | (code == 44)))  # not a digit, not a comma
+    point = stops[np.searchsorted(stops, start)]
+    decimals = (code[point] == 46) & digit[point + 1]  # each line's newline ends every search
+    non_digits = np.flatnonzero(~digit[:-1])
+    stop = point.copy()
+    fractions = np.flatnonzero(decimals)
+    stop[fractions] = non_digits[np.searchsorted(non_digits, point[fractions] + 1)]
+    seen = np.zeros(len(code) + 1, dtype=np.intp)  # seen[i]: digits before position i
+    np.cumsum(digit[:-1], out=seen[1:])
+    count = seen[stop] - seen[start]
+    keep = (seen[end] == seen[stop]) & (count <= _PLAIN_DIGITS)
+    rows, start, end, point, stop = rows[keep], start[keep], end[keep], point[keep], stop[keep]
+    # Every character of every number, with its line, then the digits among them.
+    lengths = stop - start
+    line = np.repeat(np.arange(len(rows)), lengths)
+    position = np.arange(len(line)) + np.repeat(start - (np.cumsum(lengths) - lengths), lengths)
+    is_digit = digit[position]
+    line, position = line[is_digit], position[is_digit]
+    exponent = seen[stop[line]] - seen[position] - 1  # digits after this one in its number
+    terms = (code[position] - 48) * _POWERS_OF_TEN[exponent]
+    mantissa = np.bincount(line, weights=terms, minlength=len(rows))  # exact: integers below 2**53
+    values = mantissa / _POWERS_OF_TEN[np.where(decimals[keep], stop - point - 1, 0)]
+    # Tails repeat ("%", "人次"): each is keyed by its first six code points (21 bits each, plus one so
+    # that a key tells lengths apart), and only one line of each key is sliced into a string.
+    length = end - stop
+    keys = np.zeros((2, len(rows)), dtype=np.int64)
+    for j in range(6):
+        has = np.flatnonzero(length > j)
+        keys[j // 3, has] |= (code[stop[has] + j].astype(np.int64) + 1) << (21 * (j % 3))
+    first, first_keys = pd.factorize(keys[0])
+    second, second_keys = pd.factorize(keys[1])
+    combined = first * len(second_keys) + second
+    long = np.flatnonzero(length > 6)  # longer tails are keyed by their line: each is sliced
+    combined[long] = -1 - long
+    tail_codes, distinct = pd.factorize(combined)
+    one_line = np.zeros(len(distinct), dtype=np.intp)
+    one_line[tail_codes] = np.arange(len(rows))  # any line of a key: they share its tail
+    tails = [joined[a:b] for a, b in zip(stop[one_line].tolist(), end[one_line].tolist(), strict=True)]
+    return rows, values, tail_codes.astype(np.intp, copy=False), tails
 
 
 def _split_tail(tail: str) -> tuple[str | None, str | None]:

@@ -272,6 +272,37 @@ def test_parse_distinct_edge_cases_agree_with_the_value_pattern():
     test_parse_distinct_agrees_with_the_value_pattern.hypothesis.inner_test(texts)
 
 
+_PLAIN_PIECES = st.sampled_from(
+    ["0", "1", "7", "95", "3.5", "1,234", "12345678", ",", ".", "..", "%", "人次", "万元", "万元以上", "个百分点以上",
+     "以内", "天", "٣", "３", "\U0001d7d9", "\x00", "😀", "e5", "-", "+", "", "约", "≥"]
+)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["1", "9", "0", "12", "3.25"]), st.lists(_PLAIN_PIECES, max_size=8))
+                .map(lambda p: p[0] + "".join(p[1])), max_size=40, unique=True))
+def test_plain_numbers_read_on_code_points_as_parse_text_does(texts):
+    # Texts led by a digit take the numpy reader (_read_plain_numbers): numbers must be the very doubles
+    # float() gives, tails and claims the same, and what it cannot read left to the regular expression.
+    parsed = parse_distinct(texts)
+    for i, text in enumerate(texts):
+        kind, operator, number, unit, claim = parse_text(text)
+        got = (int(parsed["kind"][i]), parsed["operator"][i], float(parsed["number"][i]), parsed["unit"][i],
+               bool(parsed["claim"][i]))
+        assert _same_parse(got, (kind, operator, number, _canonical_unit(unit) if unit else None, claim)), text
+
+
+def test_plain_numbers_edge_cases():
+    texts = ["123456789012345", "1234567890123456", "999999999999999.9", "0.1", "0.30000000000000004", "1,2,3.4,5",
+             "5.%", "5.", "12,", "7.25万元以上", "1٣", "1.٣", "2٣%", "4%٣", "8人次以上以内", "1\U0001d7d9", "3个百分点以上啊",
+             "0001.5000", "6" * 15 + ".5", "1.5" + "0" * 20]
+    test_plain_numbers_read_on_code_points_as_parse_text_does.hypothesis.inner_test(texts)
+
+
+def test_cjk_block_holds_no_decimal_digit():
+    # _read_plain_numbers looks for decimal digits other than 0-9 outside U+3000–U+9FFF only.
+    assert not [c for c in range(0x3000, 0xA000) if chr(c).isdecimal()]
+
+
 def _same_parse(got: tuple, expected: tuple) -> bool:
     return all(g == e or (isinstance(g, float) and math.isnan(g) and math.isnan(e)) for g, e in zip(got, expected, strict=True))
 
