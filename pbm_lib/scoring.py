@@ -250,50 +250,60 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
 
     q = _quantitative(t, a, direction, weight, quant_measured, scheme)
     rule_quant = np.minimum(_round_rows(weight * q["share"], rules.row_rounding), weight)
-    b = _qualitative(level_codes, weight, reported, scheme)
     has_reported = ~np.isnan(reported)
-    rule_score = np.where(quant_measured, rule_quant, np.where(qual_measured & has_reported, b["rule"], np.nan))
-    met_all = np.where(quant_measured, q["met"], np.where(qual_measured, b["met"], False))
+    # Qualitative rows are few: their bands are worked out on those rows only, NaN elsewhere.
+    qual_rows = np.flatnonzero(qual_measured)
+    b = _qualitative(level_codes, weight, reported, qual_rows, scheme)
+    qual_reported = qual_rows[has_reported[qual_rows]]
+    quant_rows = np.flatnonzero(quant_measured)
+    rule_score = np.full(n, np.nan)
+    rule_score[quant_rows] = rule_quant[quant_rows]
+    rule_score[qual_reported] = b["rule"][qual_reported]
+    met_all = (quant_measured & q["met"]) | (qual_measured & b["met"])
     met_known = quant_measured | qual_measured
 
-    # Contribution to the total interval, rules.md §4.6.
+    # Contribution to the total interval, rules.md §4.6: the rule score; a qualitative row's band
+    # when no score is reported; [0, w] without evidence; [0, 0] for empty and rescaled rows. The
+    # cases are disjoint, so each is written on its own rows.
     not_applicable = state == STATES.index("not_applicable")
     empty = not_applicable & no_weight
     rescaled = not_applicable & rules.rescale_not_applicable
-    # The first case that applies wins (np.select's rule), written as in-place copies from the last
-    # case up so that both ends share the conditions.
     score_lo, score_hi = np.zeros(n), weight.astype(float, copy=True)
-    for case, lo_value, hi_value in [(qual_measured, b["lo"], b["hi"]),
-                                     (qual_measured & has_reported, b["rule"], b["rule"]),
-                                     (quant_measured & ~np.isnan(rule_quant), rule_quant, rule_quant),
-                                     (empty | rescaled, 0.0, 0.0)]:
-        np.copyto(score_lo, lo_value, where=case)
-        np.copyto(score_hi, hi_value, where=case)
-    unknown_weight = np.isnan(weight) & ~empty
-    score_lo = np.where(unknown_weight, np.nan, score_lo)
-    score_hi = np.where(unknown_weight, np.nan, score_hi)
+    scored_rows = np.flatnonzero(~np.isnan(rule_score))
+    score_lo[scored_rows] = score_hi[scored_rows] = rule_score[scored_rows]
+    banded = qual_rows[~has_reported[qual_rows]]
+    score_lo[banded], score_hi[banded] = b["lo"][banded], b["hi"][banded]
+    zero_rows = np.flatnonzero(empty | rescaled)
+    score_lo[zero_rows] = score_hi[zero_rows] = 0.0
+    unknown_weight = np.flatnonzero(np.isnan(weight) & ~empty)
+    score_lo[unknown_weight] = score_hi[unknown_weight] = np.nan
 
     is_parent, counted = _leaves(table, level3.array, weight, reported)
 
-    rule_direction = np.where(qualitative, QUALITATIVE, np.where(quantitative, direction, -1))
-    kind_codes = np.where(quantitative, 0, np.where(qualitative, 1, 2))
+    rule_direction = direction.astype(np.int8)  # a direction ≥ 0 is quantitative or qualitative
+    rule_direction[qualitative] = QUALITATIVE
+    kind_codes = np.full(n, 2, dtype=np.int8)
+    kind_codes[quantitative] = 0
+    kind_codes[qualitative] = 1
+    ratio = q["ratio"]
+    ratio[~quant_measured] = np.nan
     added = {
         "target_value": t,
-        "target_unit": pd.Categorical.from_codes(tp.unit, categories=pd.Index(units, dtype=object)),
+        "target_unit": _categorical(tp.unit, pd.Index(units, dtype=object)),
         "actual_value": a,
-        "actual_unit": pd.Categorical.from_codes(actual_unit, categories=pd.Index(units, dtype=object)),
-        "unit_status": pd.Categorical.from_codes(unit_status, categories=list(UNIT_STATUSES)),
-        "direction_rule": pd.Categorical.from_codes(rule_direction, categories=list(DIRECTIONS)),
-        "kind": pd.Categorical.from_codes(kind_codes, categories=["quantitative", "qualitative", "none"]),
+        "actual_unit": _categorical(actual_unit, pd.Index(units, dtype=object)),
+        "unit_status": _categorical(unit_status, UNIT_STATUSES),
+        "direction_rule": _categorical(rule_direction, DIRECTIONS),
+        "kind": _categorical(kind_codes, ("quantitative", "qualitative", "none")),
         "level": level,
-        "state": pd.Categorical.from_codes(state, categories=list(STATES)),
-        "reason": pd.Categorical.from_codes(reason_index, categories=list(REASONS)),
-        "met": pd.arrays.BooleanArray(met_all.astype(bool), ~met_known),
-        "ratio": np.where(quant_measured, q["ratio"], np.nan),
+        "state": _categorical(state, STATES),
+        "reason": _categorical(reason_index, REASONS),
+        "met": pd.arrays.BooleanArray(met_all, ~met_known),
+        "ratio": ratio,
         "rule_score": rule_score,
-        "band_lo": np.where(qual_measured, b["lo"], np.nan),
-        "band_hi": np.where(qual_measured, b["hi"], np.nan),
-        "band_ok": pd.arrays.BooleanArray(b["inside"].astype(bool), ~(qual_measured & has_reported)),
+        "band_lo": b["lo"],
+        "band_hi": b["hi"],
+        "band_ok": pd.arrays.BooleanArray(b["inside"], ~(qual_measured & has_reported)),
         "score_lo": score_lo,
         "score_hi": score_hi,
         "over_achieved": q["over_achieved"],
@@ -343,77 +353,112 @@ def _evidence_state(*, a_na, a_blank, t_kind, a_kind, empty, claim, copies, quan
 
 def _quantitative(t: np.ndarray, a: np.ndarray, direction: np.ndarray, weight: np.ndarray,
                   measured: np.ndarray, scheme: Scheme) -> dict[str, np.ndarray]:
-    """Share of the weight, *met*, a/t and over-achievement of quantitative rows (rules.md §3.4, §3.6).
+    r"""Share of the weight, *met*, a/t and over-achievement of quantitative rows (rules.md §3.4, §3.6).
 
     See :func:`score_indicators` for the formulas. Returns ``share`` (0–1, NaN where no rule
     applies), ``met``, ``ratio``, ``over_achieved`` and ``zero_positive`` (a ``≥ 0`` target).
+
+    For ``t > 0`` the positive share :math:`a \ge t\ ?\ 1 : \max(a, 0)/t` is
+    :math:`\min(1, \max(a/t, 0))` exactly (division is monotonic and ``t/t`` is 1), and R1's
+    :math:`a \le t\ ?\ 1 : \max(0, 2 - a/t)` is :math:`\min(1, \max(0, 2 - a/t))`: each is two
+    passes over the rows. Rows of other directions and of zero or negative targets are then
+    overwritten on their own (fewer) rows, the later rule winning as in the rules' order.
     """
     rules = scheme.rules
     reverse = (direction == REVERSE) | (direction == REVERSE_STRICT)
-    positive_like = (direction == POSITIVE) | (direction == POSITIVE_STRICT) | (
-        (direction == EQUAL) & (rules.equal == "one_sided"))
-    two_sided = (direction == EQUAL) & (rules.equal == "two_sided")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(t != 0, a / t, np.nan)
-        zero_reverse = (t == 0) & (reverse | (direction == EQUAL))
-        zero_positive = (t == 0) & ~zero_reverse
-        # The first rule that applies wins: built from the last rule up, each np.where overriding; the
-        # two-sided branch (np.isclose makes many passes) only when some row is two-sided.
-        any_two_sided = bool(two_sided.any())
+    equal = direction == EQUAL
+    positive_like = (direction == POSITIVE) | (direction == POSITIVE_STRICT)
+    if rules.equal == "one_sided":
+        positive_like |= equal
+    two_sided = np.flatnonzero(equal) if rules.equal == "two_sided" else np.zeros(0, dtype=np.intp)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        quotient = a / t  # ±inf or NaN where t = 0: those rows take the zero-target rules below
+        zero = t == 0
+        zero_reverse = zero & (reverse | equal)
+        zero_positive = zero & ~zero_reverse
+        ratio = quotient.copy()
+        ratio[zero] = np.nan
+
         met = a >= t
-        if any_two_sided:
-            met = np.where(two_sided, np.isclose(a, t, rtol=1e-12, atol=1e-12), met)
-        met = np.where(reverse, a <= t, met)
-        met = np.where(direction == REVERSE_STRICT, a < t, met)
-        met = np.where(direction == POSITIVE_STRICT, a > t, met)
-        met = np.where(zero_reverse, a <= 0, met)
-        above = np.maximum(0.0, 2.0 - a / t) if rules.reverse == "linear_2t" else t / a
-        share = np.where(reverse, np.where(a <= t, 1.0, above), np.nan)
-        if any_two_sided:
-            share = np.where(two_sided, np.maximum(0.0, 1.0 - np.abs(a - t) / t), share)
-        share = np.where(positive_like, np.where(a >= t, 1.0, np.maximum(a, 0.0) / t), share)
-        share = np.where(zero_positive, (a >= 0).astype(float) if rules.zero_target == "full_with_note" else np.nan,
-                         share)
-        share = np.where(zero_reverse, (a <= 0).astype(float), share)
+        for rows, compare in [(two_sided, None), (np.flatnonzero(reverse), np.less_equal),
+                              (np.flatnonzero(direction == REVERSE_STRICT), np.less),
+                              (np.flatnonzero(direction == POSITIVE_STRICT), np.greater)]:
+            if compare is None:
+                met[rows] = np.isclose(a[rows], t[rows], rtol=1e-12, atol=1e-12)
+            else:
+                met[rows] = compare(a[rows], t[rows])
+        rows = np.flatnonzero(zero_reverse)
+        met[rows] = a[rows] <= 0
+
+        share = np.maximum(quotient, 0.0)
+        np.minimum(share, 1.0, out=share)  # positive-like rows
+        rows = np.flatnonzero(reverse)
+        if rules.reverse == "linear_2t":
+            above = np.maximum(0.0, 2.0 - quotient[rows])
+            share[rows] = np.minimum(above, 1.0)
+        else:
+            share[rows] = np.where(a[rows] <= t[rows], 1.0, t[rows] / a[rows])
+        share[~(positive_like | reverse)] = np.nan
+        share[two_sided] = np.maximum(0.0, 1.0 - np.abs(a[two_sided] - t[two_sided]) / t[two_sided])
+        rows = np.flatnonzero(zero_positive)
+        share[rows] = (a[rows] >= 0) if rules.zero_target == "full_with_note" else np.nan
+        rows = np.flatnonzero(zero_reverse)
+        share[rows] = a[rows] <= 0
         negative = measured & (t < 0)
         if negative.any():
             if rules.negative_target is None:
                 raise SchemeError(
                     f"方案「{scheme.ref}」未配置负数目标的计分规则（scoring.negative_target），"
                     f"而有 {int(negative.sum())} 个指标的目标值为负数 / negative targets need a rule")
+            rows = np.flatnonzero(t < 0)
             if rules.negative_target == "pass_fail":
-                negative_share = met.astype(float)
+                share[rows] = met[rows]
             else:
-                excess = np.where(reverse, np.maximum(0.0, a - t), np.maximum(0.0, t - a))
-                negative_share = np.maximum(0.0, weight - rules.deduction_per_unit * excess) / weight
-            share = np.where(t < 0, negative_share, share)
+                ar, tr, wr = a[rows], t[rows], weight[rows]
+                excess = np.where(reverse[rows], np.maximum(0.0, ar - tr), np.maximum(0.0, tr - ar))
+                share[rows] = np.maximum(0.0, wr - rules.deduction_per_unit * excess) / wr
         policy = rules.over_achievement
-        over_achieved = measured & (positive_like | (direction == EQUAL)) & (
-            ((t > 0) & (ratio >= policy.threshold - 1e-12)) | ((t == 0) & (a >= policy.zero_target_threshold)))
+        over_achieved = measured & (positive_like | equal) & (
+            ((t > 0) & (ratio >= policy.threshold - 1e-12)) | (zero & (a >= policy.zero_target_threshold)))
         if policy.policy == "deduct":
-            deducted = np.maximum(0.0, 1.0 - policy.deduction_k * (ratio - policy.threshold))
-            share = np.where(over_achieved & (t > 0), np.minimum(share, deducted), share)
+            rows = np.flatnonzero(over_achieved & (t > 0))
+            deducted = np.maximum(0.0, 1.0 - policy.deduction_k * (ratio[rows] - policy.threshold))
+            share[rows] = np.minimum(share[rows], deducted)
     return {"share": share, "met": met, "ratio": ratio, "over_achieved": over_achieved,
             "zero_positive": zero_positive}
 
 
-def _qualitative(level_codes: np.ndarray, weight: np.ndarray, reported: np.ndarray,
+def _qualitative(level_codes: np.ndarray, weight: np.ndarray, reported: np.ndarray, rows: np.ndarray,
                  scheme: Scheme) -> dict[str, np.ndarray]:
     """Band ``[lo, hi]`` of each row's level, whether the reported score lies in it, the clamped score.
 
     Bands are half-open ``[lo·w, hi·w)``, the top band closed (rules.md §3.5: 80 % is 达成, 60 % is
-    部分达成). A row is *met* when its level is the top band's.
+    部分达成). A row is *met* when its level is the top band's. Worked out on ``rows`` (positions of
+    the measured qualitative rows) only: ``lo``, ``hi`` and ``rule`` are NaN elsewhere, ``inside``
+    False; ``met`` is given for every row.
     """
     levels = scheme.qualitative.levels
     shares = [scheme.qualitative.bands[x] for x in levels]
-    lo = weight * np.asarray([x[0] for x in shares] + [np.nan])[level_codes]
-    hi_share = np.asarray([x[1] for x in shares] + [np.nan])[level_codes]
-    hi = weight * hi_share
+    codes, w, r = level_codes[rows], weight[rows], reported[rows]
+    lo_share = np.asarray([x[0] for x in shares] + [np.nan])[codes]
+    hi_share = np.asarray([x[1] for x in shares] + [np.nan])[codes]
+    lo, hi = w * lo_share, w * hi_share
     eps = 1e-9
-    inside = (reported >= lo - eps) & ((reported < hi - eps) | ((hi_share >= 1.0) & (reported <= hi + eps)))
+    inside = (r >= lo - eps) & ((r < hi - eps) | ((hi_share >= 1.0) & (r <= hi + eps)))
+    n = len(level_codes)
+    out = {"lo": np.full(n, np.nan), "hi": np.full(n, np.nan), "rule": np.full(n, np.nan),
+           "inside": np.zeros(n, dtype=bool)}
+    out["lo"][rows], out["hi"][rows], out["inside"][rows] = lo, hi, inside
+    out["rule"][rows] = np.where(inside, r, np.clip(r, lo, hi))
     top = int(np.argmax([x[1] for x in shares]))
-    return {"lo": lo, "hi": hi, "inside": inside, "rule": np.where(inside, reported, np.clip(reported, lo, hi)),
-            "met": level_codes == top}
+    out["met"] = level_codes == top
+    return out
+
+
+def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
+    """Categorical from codes made here (valid by construction: -1 or an index into ``categories``)."""
+    categories = categories if isinstance(categories, pd.Index) else list(categories)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
 
 
 def _recode_units(codes: np.ndarray, units: list[str], vocabulary: list[str]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -12,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbm_lib.data import SAMPLE_WORKBOOK
+from pbm_lib.indicators import DIRECTIONS
 from pbm_lib.schemes import SchemeError, load_scheme
 from pbm_lib.scoring import (
     INSUFFICIENT,
+    _quantitative,
     compare_evaluations,
     grade_intervals,
     grade_points,
@@ -463,3 +466,56 @@ def test_vectorised_matches_the_written_formulas(t, a, w, reverse):
     else:
         rev = w * max(0.0, 2 - a / t) if reverse == "linear_2t" else w * t / a
     assert got == pytest.approx([positive, rev, positive], rel=1e-9, abs=1e-9)
+
+
+def _share_by_the_rules(t: float, a: float, w: float, direction: str, rules) -> float:
+    """One row's share of the weight, written the plain way (rules.md §3.4–§3.6), as the reference."""
+    if math.isnan(t) or math.isnan(a):
+        return math.nan
+    reverse = direction in ("reverse", "reverse_strict")
+    if t == 0 and (reverse or direction == "equal"):
+        return float(a <= 0)
+    if t == 0:
+        return float(a >= 0) if rules.zero_target == "full_with_note" else math.nan
+    if t < 0:
+        if rules.negative_target == "pass_fail":
+            met = {"positive": a >= t, "positive_strict": a > t, "reverse": a <= t, "reverse_strict": a < t}
+            return float(met.get(direction, a >= t))
+        excess = max(0.0, a - t) if reverse else max(0.0, t - a)
+        return max(0.0, w - rules.deduction_per_unit * excess) / w
+    if reverse:
+        share = 1.0 if a <= t else (max(0.0, 2 - a / t) if rules.reverse == "linear_2t" else t / a)
+    elif direction == "equal" and rules.equal == "two_sided":
+        share = max(0.0, 1 - abs(a - t) / t)
+    else:
+        share = 1.0 if a >= t else max(a, 0.0) / t
+    policy = rules.over_achievement
+    if policy.policy == "deduct" and not reverse and a / t >= policy.threshold - 1e-12:
+        share = min(share, max(0.0, 1 - policy.deduction_k * (a / t - policy.threshold)))
+    return share
+
+
+_VALUES = st.one_of(st.floats(min_value=-100, max_value=1e6, allow_nan=False), st.sampled_from([0.0, -0.0, 1.0, 100.0]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_VALUES, _VALUES, st.sampled_from(["same", "next", "previous", "free"]),
+                          st.sampled_from(["positive", "positive_strict", "reverse", "reverse_strict", "equal"])),
+                min_size=1, max_size=30),
+       st.sampled_from(["linear_2t", "ratio"]), st.sampled_from(["one_sided", "two_sided"]),
+       st.sampled_from(["pass_fail", "deduction"]), st.sampled_from(["none", "deduct"]))
+def test_quantitative_share_is_exactly_the_written_rule(rows, reverse, equal, negative, over):
+    # The vectorised shares use min/max forms of the rules and per-direction overwrites: they must give
+    # the very same doubles as the rules written row by row, actuals next to their target included.
+    scheme = variant(reverse=reverse, equal=equal, negative_target=negative, deduction_per_unit=0.5,
+                     over_achievement={"policy": over, "deduction_k": 1.0})
+    t = np.asarray([r[0] for r in rows])
+    step = {"same": 0.0, "next": np.inf, "previous": -np.inf}
+    a = np.asarray([r[1] if r[2] == "free" else (np.nextafter(r[0], step[r[2]]) if r[2] != "same" else r[0])
+                    for r in rows])
+    direction = np.asarray([DIRECTIONS.index(r[3]) for r in rows])
+    weight = np.full(len(rows), 10.0)
+    got = _quantitative(t, a, direction, weight, np.ones(len(rows), dtype=bool), scheme)["share"]
+    expected = [_share_by_the_rules(ti, ai, 10.0, r[3], scheme.rules) for ti, ai, r in zip(t, a, rows, strict=True)]
+    for g, e, ti, ai in zip(got, expected, t, a, strict=True):
+        assert g == e or (math.isnan(g) and math.isnan(e)), (ti, ai, g, e)
