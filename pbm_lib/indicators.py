@@ -696,28 +696,34 @@ def align_unit_codes(
     percent = categories.index("%") if "%" in categories else -2
 
     t_has, a_has = tu >= 0, au >= 0
-    same = t_has & a_has & (tu == au)
-    family = t_has & a_has & ~same & (family_codes[tu] == family_codes[au])
-    mismatch = t_has & a_has & ~same & ~family
+    both = t_has & a_has
+    same = both & (tu == au)
+    # Rows with two different units are few: their families are compared on those rows only.
+    differ = np.flatnonzero(both & ~same)
+    in_family = family_codes[tu[differ]] == family_codes[au[differ]]
+    family_rows, mismatch_rows = differ[in_family], differ[~in_family]
     one_side = t_has ^ a_has
+    # The status codes of UNIT_STATUSES: same, one side, family and mismatch are disjoint.
+    status = same.astype(np.int8)
+    status[one_side] = 2
+    status[family_rows] = 3
+    status[mismatch_rows] = 5
     # Conversions touch few rows: computed on those rows only, into copies.
     a, t = a.copy(), t.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        rows = np.flatnonzero(family)
+        rows = family_rows
         a[rows] = a[rows] * factors[au[rows]] / factors[tu[rows]]
-        a_fraction = one_side & (tu == percent) & (a > 0) & (a <= 1) & (t > 1)
-        t_fraction = one_side & (au == percent) & (t > 0) & (t <= 1) & (a > 1)
+        rows = np.flatnonzero(one_side & ((tu == percent) | (au == percent)))
+        ar, tr = a[rows], t[rows]
+        a_fraction = (tu[rows] == percent) & (ar > 0) & (ar <= 1) & (tr > 1)
+        t_fraction = (au[rows] == percent) & (tr > 0) & (tr <= 1) & (ar > 1)
     fraction = a_fraction | t_fraction
-    rows = np.flatnonzero(a_fraction & ~reverse)
-    a[rows] = a[rows] * 100.0
-    rows = np.flatnonzero(t_fraction & ~reverse)
-    t[rows] = t[rows] * 100.0
-    a[mismatch | (fraction & reverse)] = np.nan
-    status = np.select(
-        [fraction & reverse, fraction, mismatch, family, one_side, same],
-        [6, 4, 5, 3, 2, 1],
-        default=0,
-    )
+    guess = reverse[rows]
+    a[rows[a_fraction & ~guess]] *= 100.0
+    t[rows[t_fraction & ~guess]] *= 100.0
+    a[rows[fraction & guess]] = np.nan
+    a[mismatch_rows] = np.nan
+    status[rows[fraction]] = np.where(guess[fraction], 6, 4)
     return t, a, status
 
 

@@ -109,9 +109,9 @@ def grade_intervals(lo, hi, scheme: Scheme, blank=None) -> pd.DataFrame:
     """
     lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     blank = np.zeros(len(lo), dtype=bool) if blank is None else np.asarray(blank, dtype=bool)
-    g_lo, g_hi = _grade_codes(lo, scheme), _grade_codes(hi, scheme)
     r_lo = round_half_up(lo, scheme.rules.total_decimals)
     r_hi = round_half_up(hi, scheme.rules.total_decimals)
+    g_lo, g_hi = _grade_codes(r_lo, scheme, rounded=True), _grade_codes(r_hi, scheme, rounded=True)
     unknown = np.isnan(lo) | np.isnan(hi)
     out = ~unknown & ((r_lo < 0) | (r_hi > scheme.grades.maximum))
     same = ~unknown & ~out & (g_lo == g_hi)
@@ -125,9 +125,12 @@ def grade_intervals(lo, hi, scheme: Scheme, blank=None) -> pd.DataFrame:
                          "grade_status": pd.Categorical.from_codes(status, categories=list(GRADE_STATUSES))})
 
 
-def _grade_codes(totals: np.ndarray, scheme: Scheme) -> np.ndarray:
-    """Position of each total's grade in ``scheme.grades.grades`` (-1 for none), as :func:`grade_points` says."""
-    t = round_half_up(np.asarray(totals, dtype=float), scheme.rules.total_decimals)
+def _grade_codes(totals: np.ndarray, scheme: Scheme, rounded: bool = False) -> np.ndarray:
+    """Position of each total's grade in ``scheme.grades.grades`` (-1 for none), as :func:`grade_points`
+    says; ``rounded``: the totals are already rounded half-up to the scheme's decimals."""
+    t = np.asarray(totals, dtype=float)
+    if not rounded:
+        t = round_half_up(t, scheme.rules.total_decimals)
     minimums = np.asarray(scheme.grades.minimums[::-1])
     index = np.searchsorted(minimums, np.nan_to_num(t, nan=-1.0), side="right") - 1
     bad = np.isnan(t) | (t < 0) | (t > scheme.grades.maximum) | (index < 0)
@@ -656,11 +659,15 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
         "unknown_rows": total((counted & np.isnan(lo_rows)).astype(float)),
     })
     if budget_scores is not None and len(budget_scores):
-        index = pd.Index(budget_scores["project_id"].to_numpy(dtype=object))
-        if not index.is_unique:
-            duplicated = index[index.duplicated()].unique().tolist()[:5]
-            raise ScoringError(f"预算执行表每个项目应只有一行（已按项目汇总）；重复的项目编码：{duplicated}")
-        position = index.get_indexer(projects)
+        ids = budget_scores["project_id"].to_numpy(dtype=object)
+        if len(ids) == len(projects) and (ids == projects).all():
+            position = np.arange(len(ids))  # the usual case: the same projects in the same order (unique)
+        else:
+            index = pd.Index(ids)
+            if not index.is_unique:
+                duplicated = index[index.duplicated()].unique().tolist()[:5]
+                raise ScoringError(f"预算执行表每个项目应只有一行（已按项目汇总）；重复的项目编码：{duplicated}")
+            position = index.get_indexer(projects)
         for column in ("budget_weight", "budget_score", "rate"):
             values = np.append(budget_scores[column].to_numpy(dtype=float), np.nan)
             totals[column] = values[position]  # position -1: a project without a budget row → NaN
@@ -704,9 +711,10 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
 def _counted_values(values: np.ndarray, counted: np.ndarray) -> np.ndarray:
     """``values`` on counted rows, 0 elsewhere, with NaN as 0 and ±inf as the largest floats (as
     ``np.nan_to_num``, applied only where a value is not finite: it makes several passes)."""
-    out = np.where(counted, values, 0.0)
+    out = values if counted.all() else np.where(counted, values, 0.0)
     bad = ~np.isfinite(out)
     if bad.any():
+        out = out.copy() if out is values else out
         out[bad] = np.nan_to_num(out[bad])
     return out
 

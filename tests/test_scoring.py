@@ -479,8 +479,9 @@ def _share_by_the_rules(t: float, a: float, w: float, direction: str, rules) -> 
         return float(a >= 0) if rules.zero_target == "full_with_note" else math.nan
     if t < 0:
         if rules.negative_target == "pass_fail":
-            met = {"positive": a >= t, "positive_strict": a > t, "reverse": a <= t, "reverse_strict": a < t}
-            return float(met.get(direction, a >= t))
+            met = {"positive": a >= t, "positive_strict": a > t, "reverse": a <= t, "reverse_strict": a < t,
+                   "equal": abs(a - t) <= 1e-12 + 1e-12 * abs(t) if rules.equal == "two_sided" else a >= t}
+            return float(met[direction])
         excess = max(0.0, a - t) if reverse else max(0.0, t - a)
         return max(0.0, w - rules.deduction_per_unit * excess) / w
     if reverse:
