@@ -24,6 +24,11 @@ import pandas as pd
 
 from .workbook.values import BLANK_MARKERS, to_text
 
+try:  # pandas' hash table of UTF-8 strings (see _factorize_texts); private, so optional
+    from pandas._libs.hashtable import StringHashTable as _StringHashTable
+except ImportError:  # pragma: no cover - a pandas without it: pd.factorize is used
+    _StringHashTable = None
+
 # ---------------------------------------------------------------------------------------------
 # Operators and directions (rules.md §3.4)
 # ---------------------------------------------------------------------------------------------
@@ -146,28 +151,57 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         sample_missing = pd.isna(array[:: max(1, len(array) // 1000)])
         if len(array) and array[0] is None and sample_missing.all() and pd.isna(array).all():
             return np.zeros(len(array), dtype=np.intp), [None]
-        head = array[:1000]
-        if len(array) > 10_000 and np.count_nonzero(head[1:] != head[:-1]) < len(head) // 4:
-            return _factorize_runs(array)
-        if sample_missing.any():
-            # pandas hashes an all-text array as UTF-8 strings, several times faster than as Python
-            # objects, but only when no cell is missing: the filled cells are factorised alone.
-            present = ~pd.isna(array)
-            codes = np.full(len(array), -1, dtype=np.intp)
-            codes[present], index = pd.factorize(array[present], use_na_sentinel=True)
-        else:
+        if len(array) > 10_000:
+            runs = _factorize_runs(array)
+            if runs is not None:
+                return runs
+        found = _factorize_texts(array, sample_missing)
+        if found is None:
             codes, index = pd.factorize(array, use_na_sentinel=True)
+        else:
+            codes, index = found
         uniques = np.asarray(index, dtype=object).tolist()
     codes[codes < 0] = len(uniques)
     return codes, uniques + [None]
 
 
-def _factorize_runs(array: np.ndarray) -> tuple[np.ndarray, list]:
+def _factorize_texts(array: np.ndarray, sample_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (-1 for missing) and distinct values of a column of text, hashed as UTF-8 strings, or None
+    when the column holds other values.
+
+    ``pd.factorize`` hashes text as UTF-8 (pandas' ``StringHashTable``), several times faster than
+    as Python objects, only after a pass that finds no missing cell; a column of actuals always has
+    some. The table is used here directly: it codes every value that is not a string as missing, so
+    the result stands only if all the cells coded missing are missing (checked on those cells only).
+    """
+    if _StringHashTable is None:
+        return None
+    sample = array[:: max(1, len(array) // 1000)]
+    if not all(isinstance(v, str) for v, missing in zip(sample, sample_missing, strict=True) if not missing):
+        return None
+    try:
+        index, codes = _StringHashTable(max(16, len(array) // 8)).factorize(array)
+    except (TypeError, ValueError):  # a changed private signature: the public way
+        return None
+    holes = np.flatnonzero(codes < 0)
+    if len(holes) and not pd.isna(array[holes]).all():
+        return None  # numbers or other values among the text
+    return codes.astype(np.intp, copy=False), index
+
+
+def _factorize_runs(array: np.ndarray) -> tuple[np.ndarray, list] | None:
     """:func:`factorize` of an object array through its runs of equal neighbours (exact for any order:
-    a value that comes back in a later run gets its first code again)."""
-    starts = np.empty(len(array), dtype=bool)
-    starts[0] = True
-    np.not_equal(array[1:], array[:-1], out=starts[1:])
+    a value that comes back in a later run gets its first code again), or None when the first
+    thousand cells do not run (or hold a value without a truth of equality, such as ``pd.NA``)."""
+    head = array[:1000]
+    try:
+        if np.count_nonzero(head[1:] != head[:-1]) >= len(head) // 4:
+            return None
+        starts = np.empty(len(array), dtype=bool)
+        starts[0] = True
+        np.not_equal(array[1:], array[:-1], out=starts[1:])
+    except TypeError:
+        return None
     run_codes, index = pd.factorize(array[starts], use_na_sentinel=True)
     uniques = np.asarray(index, dtype=object).tolist()
     run_codes[run_codes < 0] = len(uniques)

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbm_lib.indicators import (
@@ -19,6 +19,7 @@ from pbm_lib.indicators import (
     VALUE_PATTERN,
     _canonical_unit,
     align_units,
+    factorize,
     map_levels,
     normalise_text,
     normalise_word,
@@ -330,3 +331,34 @@ _CELLS = st.one_of(
 def test_normalise_words_agrees_with_normalise_word(values):
     # normalise_words normalises the strings joined as one text; normalise_word, one at a time, is the reference.
     assert normalise_words(values) == [normalise_word(v) for v in values]
+
+
+def _pandas_codes(cells) -> tuple[list, list]:
+    codes, uniques = pd.factorize(np.asarray(cells, dtype=object), use_na_sentinel=True)
+    return [int(c) if c >= 0 else len(uniques) for c in codes], [*uniques.tolist(), None]
+
+
+_FACTOR_CELLS = st.one_of(st.sampled_from(["达成", "95%", "≥95%", "", "a"]), st.text(max_size=3), st.none(),
+                          st.just(np.nan), st.just(pd.NA), st.integers(-3, 3), st.floats(allow_nan=False),
+                          st.just(b"x"), st.just(np.str_("95%")))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_FACTOR_CELLS, max_size=40), st.integers(0, 3), st.sampled_from(["spread", "runs"]))
+def test_factorize_agrees_with_pandas(cells, copies, layout):
+    # factorize takes shortcuts (UTF-8 hashing of text, runs of equal neighbours, empty columns) by looking
+    # at a sample: on long columns where the odd cell lies outside the sample, codes must still be pandas'.
+    column = cells * (400 * copies + 1) if layout == "spread" else [c for c in cells for _ in range(400 * copies + 1)]
+    column = column + [3.5] if copies and cells else column  # a number after the sample
+    codes, uniques = factorize(pd.Series(column, dtype=object))
+    expected_codes, expected_uniques = _pandas_codes(column)
+    assert codes.tolist() == expected_codes
+    assert [u if not isinstance(u, float) or u == u else "nan" for u in uniques] == \
+        [u if not isinstance(u, float) or u == u else "nan" for u in expected_uniques]
+
+
+def test_factorize_text_column_with_gaps_and_a_late_number():
+    texts = np.asarray(["95%", None, "达成", np.nan, "95%"] * 5000 + [95.0], dtype=object)
+    codes, uniques = factorize(pd.Series(texts, dtype=object))
+    assert uniques == ["95%", "达成", 95.0, None]
+    assert codes[:5].tolist() == [0, 3, 1, 3, 0] and codes[-1] == 2
