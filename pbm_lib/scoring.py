@@ -234,10 +234,12 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     levels = scheme.qualitative.levels
     level_codes = level_codes_of(ap.distinct, scheme.qualitative.synonyms, levels)[ap.rows]
     level = pd.Categorical.from_codes(level_codes, categories=list(levels))
-    # A descriptive target copied word for word into the actual: compare the distinct texts once.
-    target_in_actual = np.append(
-        pd.Index(ap.distinct[:-1], dtype=object).get_indexer(pd.Index(tp.distinct[:-1], dtype=object)), -1)
-    same_text = (ap.rows < len(ap.distinct) - 1) & (target_in_actual[tp.rows] == ap.rows)
+    # A descriptive target copied word for word into the actual: compared on the rows where it
+    # matters (qualitative, actual mapped to no level), few.
+    copy_rows = np.flatnonzero(qualitative & (level_codes < 0) & (ap.rows < len(ap.distinct) - 1))
+    same_text = np.zeros(n, dtype=bool)
+    same_text[copy_rows] = (np.asarray(tp.distinct, dtype=object)[tp.rows[copy_rows]]
+                            == np.asarray(ap.distinct, dtype=object)[ap.rows[copy_rows]])
     t_blank = (t_kind == 2) | (t_kind == 3)
     no_weight = np.isnan(weight) | (weight == 0)
     unnamed = level3.isna().to_numpy()
