@@ -96,6 +96,7 @@ _CLAIMS = frozenset(CLAIM_WORDS)
 _INFINITIES = (math.inf, -math.inf)
 _CLAIM_RE = re.compile(_alternation(CLAIM_WORDS))
 _PARENTHESES = re.compile(r"\(.*?\)")
+_TRAILING = "。.;；,，"  # stripped from the end of a cell (normalise_word)
 
 # ---------------------------------------------------------------------------------------------
 # Units (toolkit policy: the conventions are stated beside each factor)
@@ -247,7 +248,7 @@ def normalise_word(value: object) -> str | None:
     text = "".join(text.split())
     if "−" in text:
         text = text.replace("−", "-")
-    text = text.rstrip("。.;；,，")
+    text = text.rstrip(_TRAILING)
     return text or None
 
 
@@ -258,27 +259,40 @@ def normalise_words(values: list) -> list[str | None]:
     composes across it (a starter that combines with nothing), and NUL is no whitespace, so the
     pieces are each string's own normalisation. Other values (numbers) take :func:`normalise_word`.
     """
+    return _normalise_joined(values)[0]
+
+
+def _normalise_joined(values: list) -> tuple[list[str | None], str | None]:
+    """:func:`normalise_words`, and the normalised strings joined by NUL when every value is a string
+    and the pieces are exactly the joined text's (None otherwise): :func:`parse_cells` reads them
+    without joining them again."""
     if set(map(type, values)) == {str}:  # the usual case: no numbers, no missing cells
         strings, out = range(len(values)), [None] * len(values)
     else:
         strings = [i for i, v in enumerate(values) if isinstance(v, str)]
         out = [None if isinstance(v, str) else normalise_word(v) for v in values]
-    joined = "\x00".join([values[i] for i in strings])
+    joined = "\x00".join(values if isinstance(strings, range) else [values[i] for i in strings])
     if joined.count("\x00") != len(strings) - 1:
         for i in strings:  # a string holds NUL itself: one at a time
             out[i] = normalise_word(values[i])
-        return out
+        return out, None
     if not joined.isascii():
         joined = unicodedata.normalize("NFKC", joined)
     joined = "".join(joined.split())  # every kind of whitespace; NUL is none
     if "−" in joined:
         joined = joined.replace("−", "-")
-    pieces = [text.rstrip("。.;；,，") or None for text in joined.split("\x00")]
+    pieces = joined.split("\x00")
+    # Trailing full stops and commas are rare: strip them only when some piece ends with one.
+    if joined.endswith(tuple(_TRAILING)) or any(c + "\x00" in joined for c in _TRAILING):
+        pieces = [text.rstrip(_TRAILING) for text in pieces]
+        joined = None
+    if "" in pieces:
+        pieces = [text or None for text in pieces]
     if isinstance(strings, range):
-        return pieces
+        return pieces, joined
     for i, text in zip(strings, pieces, strict=True):
         out[i] = text
-    return out
+    return out, None
 
 
 def normalise_text(raw: pd.Series) -> pd.Categorical:
@@ -355,14 +369,17 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     :func:`parse_text`. On 78 563 distinct actuals this takes a third of the time of the split alone.
     """
     texts = list(texts)  # a tuple or an array too
+    return _parse_distinct(texts, "\n".join([text or "" for text in texts]))
+
+
+def _parse_distinct(texts: list, joined: str) -> dict[str, np.ndarray]:
+    """:func:`parse_distinct` of a list of texts given with their join by newlines (None as "")."""
     n = len(texts)
     kind = np.ones(n, dtype=np.int8)
     operator = np.full(n, None, dtype=object)
     number = np.full(n, math.nan)
     written = np.full(n, None, dtype=object)
     claim = np.zeros(n, dtype=bool)
-    lines = [text or "" for text in texts]
-    joined = "\n".join(lines)
     if joined.count("\n") != n - 1:  # some text holds a newline: read each text alone
         for i, text in enumerate(texts):
             kind[i], operator[i], number[i], written[i], claim[i] = parse_text(text)
@@ -375,13 +392,13 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
         others = np.ones(n, dtype=bool)
         others[plain] = False
         others = np.flatnonzero(others)
-        parts = _LINES.split("\n".join([lines[i] for i in others]) + "\n") if len(others) else [""]
+        parts = _LINES.split("\n".join([texts[i] or "" for i in others]) + "\n") if len(others) else [""]
         ops, nums, tails = parts[1::4], parts[2::4], parts[3::4]
         is_number = np.fromiter(map(bool, nums), dtype=bool, count=len(others))  # no match: all groups are empty
         words = others[~is_number]  # not a value: a claim is any claim word inside
         if len(words):
-            line_ends = np.cumsum([len(lines[i]) + 1 for i in words])
-            in_words = "\n".join([lines[i] for i in words])
+            line_ends = np.cumsum([len(texts[i] or "") + 1 for i in words])
+            in_words = "\n".join([texts[i] or "" for i in words])
             hits = np.fromiter((m.start() for m in _CLAIM_RE.finditer(in_words)), dtype=np.intp)
             claim[words[np.unique(np.searchsorted(line_ends, hits, side="right"))]] = True
         read = others[is_number]
@@ -565,13 +582,17 @@ class ParsedCells:
 def parse_cells(raw: pd.Series, direction: pd.Series | None = None, unit: pd.Series | None = None) -> ParsedCells:
     """Parse indicator values into :class:`ParsedCells`; see :func:`parse_values` for the rules."""
     codes, uniques = factorize(raw)
-    normalised = normalise_words(uniques[:-1])
+    normalised, joined = _normalise_joined(uniques[:-1])
     if None not in normalised and len(set(normalised)) == len(normalised):  # the usual case: no two merge
         text_codes, distinct = np.arange(len(uniques), dtype=np.intp), [*normalised, None]
     else:
         text_codes, distinct = factorize(pd.Series([*normalised, None], dtype=object))
+        joined = None
     rows = text_codes[codes]
-    parsed = parse_distinct(distinct)
+    # Normalised texts hold no whitespace: the NUL-joined text, with newlines, is their join (and the
+    # final None an empty line).
+    parsed = (parse_distinct(distinct) if joined is None
+              else _parse_distinct(distinct, joined.replace("\x00", "\n") + "\n"))
     kind_codes = parsed["kind"]
 
     # Direction: one code per distinct text, then the rows; a 指标性质 column wins where it names one.

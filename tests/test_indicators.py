@@ -362,3 +362,26 @@ def test_factorize_text_column_with_gaps_and_a_late_number():
     codes, uniques = factorize(pd.Series(texts, dtype=object))
     assert uniques == ["95%", "达成", 95.0, None]
     assert codes[:5].tolist() == [0, 3, 1, 3, 0] and codes[-1] == 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_CELLS, st.lists(_PIECES, max_size=5).map("".join),
+                          st.lists(_PLAIN_PIECES, max_size=4).map(lambda p: "7" + "".join(p))), max_size=30))
+def test_parse_values_reads_each_cell_as_parse_text_does(cells):
+    # parse_values runs the bulk path (normalising the distinct cells joined, reading that join once);
+    # each cell normalised and read alone is the reference.
+    parsed = parse_values(pd.Series(cells, dtype=object))
+    for i, cell in enumerate(cells):
+        kind, operator, number, unit, claim = parse_text(normalise_word(cell))
+        row = parsed.iloc[i]
+        got_unit = row["unit"] if isinstance(row["unit"], str) else None
+        got_operator = row["operator"] if isinstance(row["operator"], str) else None
+        assert (KINDS.index(row["kind"]), got_operator, got_unit, bool(row["claim"])) == \
+            (kind, operator, _canonical_unit(unit) if unit else None, claim), cell
+        assert row["value"] == number or (math.isnan(row["value"]) and math.isnan(number)), cell
+
+
+@pytest.mark.parametrize("values", [["a。", "b"], ["b", "a，"], ["95%.", "达成;", "x"], ["。", "b"], ["a", "b"],
+                                    ["a。", 5.0, "b"], ["完成。。", "", "c,"]])
+def test_normalise_words_strips_trailing_stops_of_every_piece(values):
+    assert normalise_words(values) == [normalise_word(v) for v in values]
