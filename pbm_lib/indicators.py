@@ -151,7 +151,7 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         # An empty column: skip the hashing. A thousand cells spread over the column rule out most
         # columns before the full (slow, object-wise) test.
         sample_missing = pd.isna(array[:: max(1, len(array) // 1000)])
-        if len(array) and array[0] is None and sample_missing.all() and pd.isna(array).all():
+        if len(array) and array[0] is None and sample_missing.all() and _all_none(array):
             return np.zeros(len(array), dtype=np.intp), [None]
         if len(array) > 10_000:
             runs = _factorize_runs(array)
@@ -165,6 +165,21 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         uniques = np.asarray(index, dtype=object).tolist()
     codes[codes < 0] = len(uniques)
     return codes, uniques + [None]
+
+
+def _all_none(array: np.ndarray) -> bool:
+    """Whether every cell of an object array is missing (an optional column left empty).
+
+    An object array holds pointers, and ``None`` is one object: comparing the pointers with
+    ``id(None)`` (CPython's address of it) answers for ``None`` cells in one integer pass, where
+    ``pd.isna`` asks every cell. Anything else (NaN, a view that is not contiguous) takes ``pd.isna``.
+    """
+    try:
+        if (np.frombuffer(array, dtype=np.uintp) == id(None)).all():
+            return True
+    except (TypeError, ValueError, BufferError):
+        pass
+    return bool(pd.isna(array).all())
 
 
 def _factorize_texts(array: np.ndarray, sample_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -552,12 +567,12 @@ class ParsedCells:
         Per distinct text, the code of its kind in :data:`KINDS`.
     operator, number, claim : ndarray
         Per distinct text (see :func:`parse_distinct`).
-    direction : ndarray of intp
+    direction : ndarray of int8
         Per row, the code of its direction in :data:`DIRECTIONS` (-1 for none): the 指标性质 column
         where it names one, else the text's operator (``qualitative`` for words).
     direction_conflict : ndarray of bool
         Per row, the 指标性质 column contradicts the text's operator.
-    unit : ndarray of intp
+    unit : ndarray of int32
         Per row, the code of its canonical unit in ``units`` (-1 for none): the text's own unit, else
         the 度量单位 column.
     unit_given : ndarray of bool
@@ -588,7 +603,7 @@ def parse_cells(raw: pd.Series, direction: pd.Series | None = None, unit: pd.Ser
     else:
         text_codes, distinct = factorize(pd.Series([*normalised, None], dtype=object))
         joined = None
-    rows = text_codes[codes]
+    rows = codes if joined is not None else text_codes[codes]
     # Normalised texts hold no whitespace: the NUL-joined text, with newlines, is their join (and the
     # final None an empty line).
     parsed = (parse_distinct(distinct) if joined is None
@@ -597,20 +612,22 @@ def parse_cells(raw: pd.Series, direction: pd.Series | None = None, unit: pd.Ser
 
     # Direction: one code per distinct text, then the rows; a 指标性质 column wins where it names one.
     operator_codes, operators = factorize(pd.Series(parsed["operator"], dtype=object))
-    operator_direction = np.asarray([_code(OPERATOR_DIRECTIONS.get(o), DIRECTIONS) for o in operators], dtype=np.intp)
+    # Row-length codes are small integers (int8, int32): every later pass over them is cheaper.
+    operator_direction = np.asarray([_code(OPERATOR_DIRECTIONS.get(o), DIRECTIONS) for o in operators], dtype=np.int8)
     text_direction = np.where(kind_codes == 1, DIRECTIONS.index("qualitative"), operator_direction[operator_codes])
-    direction_codes = text_direction[rows]
+    direction_codes = text_direction.astype(np.int8)[rows]
     conflict = np.zeros(len(rows), dtype=bool)
     if direction is not None:
         column_codes = per_row(direction.reindex(raw.index),
-                               lambda d: _code(DIRECTION_COLUMN_WORDS.get(normalise_word(d)), DIRECTIONS), np.intp)
-        conflict = (column_codes >= 0) & (direction_codes >= 0) & (column_codes != direction_codes)
-        direction_codes = np.where(column_codes >= 0, column_codes, direction_codes)
+                               lambda d: _code(DIRECTION_COLUMN_WORDS.get(normalise_word(d)), DIRECTIONS), np.int8)
+        if (column_codes >= 0).any():
+            conflict = (column_codes >= 0) & (direction_codes >= 0) & (column_codes != direction_codes)
+            direction_codes = np.where(column_codes >= 0, column_codes, direction_codes)
 
     # Units: a small vocabulary shared by the text's units and the 度量单位 column.
     text_unit_codes, units = factorize(pd.Series(parsed["unit"], dtype=object))
     units = units[:-1]
-    text_unit_codes = np.where(text_unit_codes < len(units), text_unit_codes, -1)
+    text_unit_codes = np.where(text_unit_codes < len(units), text_unit_codes, -1).astype(np.int32)
     unit_codes = text_unit_codes[rows]
     unit_given = unit_codes >= 0
     if unit is not None:
@@ -621,8 +638,10 @@ def parse_cells(raw: pd.Series, direction: pd.Series | None = None, unit: pd.Ser
             if u is not None and u not in vocabulary:
                 vocabulary[u] = len(vocabulary)
         units = list(vocabulary)
-        remap = np.asarray([vocabulary[u] if u is not None else -1 for u in canonical] + [-1], dtype=np.intp)
-        unit_codes = np.where(unit_given, unit_codes, remap[column_codes])
+        remap = np.asarray([vocabulary[u] if u is not None else -1 for u in canonical] + [-1], dtype=np.int32)
+        if (remap >= 0).any():  # the column names some unit: it fills the rows whose text has none
+            unitless = np.flatnonzero(~unit_given)
+            unit_codes[unitless] = remap[column_codes[unitless]]
     return ParsedCells(
         rows=rows, distinct=distinct, kind=kind_codes, operator=parsed["operator"], number=parsed["number"],
         claim=parsed["claim"], direction=direction_codes, direction_conflict=conflict, unit=unit_codes,

@@ -232,7 +232,7 @@ def score_indicators(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
                                          reverse_dir)
 
     levels = scheme.qualitative.levels
-    level_codes = level_codes_of(ap.distinct, scheme.qualitative.synonyms, levels)[ap.rows]
+    level_codes = level_codes_of(ap.distinct, scheme.qualitative.synonyms, levels).astype(np.int8)[ap.rows]
     level = pd.Categorical.from_codes(level_codes, categories=list(levels))
     # A descriptive target copied word for word into the actual: compared on the rows where it
     # matters (qualitative, actual mapped to no level), few.
@@ -350,9 +350,9 @@ def _evidence_state(*, a_na, a_blank, t_kind, a_kind, empty, claim, copies, quan
         (qualitative & (a_kind == 0) & (level_codes < 0), "numeric_actual", "unparseable"),
         (qualitative & (level_codes < 0), "unmapped_level", "unparseable"),
     ]
-    which = np.select([mask for mask, _, _ in rules], list(range(len(rules))), default=-1)
-    state = np.asarray([STATES.index(s) for _, _, s in rules] + [STATES.index("measured")])[which]
-    reason = np.asarray([REASONS.index(r) for _, r, _ in rules] + [-1])[which]
+    which = np.select([mask for mask, _, _ in rules], [np.int8(i) for i in range(len(rules))], default=np.int8(-1))
+    state = np.asarray([STATES.index(s) for _, _, s in rules] + [STATES.index("measured")], dtype=np.int8)[which]
+    reason = np.asarray([REASONS.index(r) for _, r, _ in rules] + [-1], dtype=np.int8)[which]
     return state, reason
 
 
@@ -469,7 +469,7 @@ def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
 def _recode_units(codes: np.ndarray, units: list[str], vocabulary: list[str]) -> np.ndarray:
     """Unit codes into ``units`` re-expressed as codes into ``vocabulary`` (-1 stays -1)."""
     position = {u: i for i, u in enumerate(vocabulary)}
-    return np.asarray([position[u] for u in units] + [-1], dtype=np.intp)[codes]
+    return np.asarray([position[u] for u in units] + [-1], dtype=np.int32)[codes]
 
 
 def _round_rows(values: np.ndarray, mode: str) -> np.ndarray:

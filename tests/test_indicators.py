@@ -385,3 +385,18 @@ def test_parse_values_reads_each_cell_as_parse_text_does(cells):
                                     ["a。", 5.0, "b"], ["完成。。", "", "c,"]])
 def test_normalise_words_strips_trailing_stops_of_every_piece(values):
     assert normalise_words(values) == [normalise_word(v) for v in values]
+
+
+def test_empty_columns_are_recognised_by_pointer_or_by_isna():
+    from pbm_lib.indicators import _all_none
+
+    column = np.full(20_000, None, dtype=object)
+    assert _all_none(column)
+    column[7] = np.nan  # still empty, found by pd.isna
+    assert _all_none(column)
+    column[9] = ""
+    assert not _all_none(column)
+    strided = np.full((3, 20_000), None, dtype=object)[:, 5]  # not contiguous: pd.isna
+    assert _all_none(strided)
+    codes, uniques = factorize(pd.Series(np.full(20_000, None, dtype=object)))
+    assert uniques == [None] and not codes.any()
