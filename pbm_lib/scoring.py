@@ -635,6 +635,22 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=values, minlength=groups)
 
+    rows = np.bincount(codes, minlength=groups)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        """Rows where ``mask`` holds, per project: integer counts of the fewer side."""
+        if np.count_nonzero(mask) > len(mask) // 2:
+            return rows - np.bincount(codes[~mask], minlength=groups)
+        return np.bincount(codes[mask], minlength=groups)
+
+    def where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values`` where ``mask`` holds, 0 elsewhere (written on the rows outside the mask)."""
+        if mask.all():
+            return values
+        out = values.copy()
+        out[~mask] = 0.0
+        return out
+
     counted = scored["counted"].to_numpy()
     weight = pd.to_numeric(_column(scored, "weight", True), errors="coerce").to_numpy(dtype=float)
     reported = pd.to_numeric(_column(scored, "self_score", True), errors="coerce").to_numpy(dtype=float)
@@ -645,20 +661,19 @@ def score_totals(scored: pd.DataFrame, budget_scores: pd.DataFrame | None, schem
     counted_weight = _counted_values(weight, counted)
     indicator_weight = total(counted_weight)
     if scheme.rules.rescale_not_applicable:
-        applicable_weight = total(np.where(state == STATES.index("not_applicable"), 0.0, counted_weight))
+        applicable_weight = total(where(state != STATES.index("not_applicable"), counted_weight))
     else:
         applicable_weight = indicator_weight
     totals = pd.DataFrame({
         "project_id": projects,
         "indicator_weight": indicator_weight,
         "applicable_weight": applicable_weight.copy(),
-        "evidence_weight": total(np.where(state == 0, counted_weight, 0.0)),
+        "evidence_weight": total(where(state == 0, counted_weight)),
         "indicator_lo": total(_counted_values(lo_rows, counted)),
         "indicator_hi": total(_counted_values(hi_rows, counted)),
-        "reported_indicators": np.where(total(has_reported.astype(float)) > 0,
-                                        total(np.where(has_reported, reported, 0.0)), np.nan),
-        "blank": total(filled.astype(float)) == 0,
-        "unknown_rows": total((counted & np.isnan(lo_rows)).astype(float)),
+        "reported_indicators": np.where(count(has_reported) > 0, total(where(has_reported, reported)), np.nan),
+        "blank": count(filled) == 0,
+        "unknown_rows": count(counted & np.isnan(lo_rows)),
     })
     if budget_scores is not None and len(budget_scores):
         ids = budget_scores["project_id"].to_numpy(dtype=object)
