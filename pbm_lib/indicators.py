@@ -182,6 +182,23 @@ def _all_none(array: np.ndarray) -> bool:
     return bool(pd.isna(array).all())
 
 
+def _neighbours_differ(array: np.ndarray) -> np.ndarray:
+    """``array[1:] != array[:-1]`` for an object array, comparing values only where the neighbours are
+    not the same object (one cell repeated, as a shared string of a workbook or a broadcast value).
+
+    The same object counts as no change, also for NaN: a run of one NaN factorises as missing, as
+    NaN cells do anyway.
+    """
+    try:
+        pointers = np.frombuffer(array, dtype=np.uintp)  # an object array holds pointers
+    except (TypeError, ValueError, BufferError):
+        return array[1:] != array[:-1]
+    differ = pointers[1:] != pointers[:-1]
+    where = np.flatnonzero(differ)
+    differ[where] = array[1:][where] != array[:-1][where]
+    return differ
+
+
 def _factorize_texts(array: np.ndarray, sample_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Codes (-1 for missing) and distinct values of a column of text, hashed as UTF-8 strings, or None
     when the column holds other values.
@@ -216,15 +233,14 @@ def _factorize_runs(array: np.ndarray) -> tuple[np.ndarray, list] | None:
             return None
         starts = np.empty(len(array), dtype=bool)
         starts[0] = True
-        np.not_equal(array[1:], array[:-1], out=starts[1:])
+        starts[1:] = _neighbours_differ(array)
     except TypeError:
         return None
-    run_codes, index = pd.factorize(array[starts], use_na_sentinel=True)
+    first = np.flatnonzero(starts)
+    run_codes, index = pd.factorize(array[first], use_na_sentinel=True)
     uniques = np.asarray(index, dtype=object).tolist()
     run_codes[run_codes < 0] = len(uniques)
-    run_of_row = np.cumsum(starts, dtype=np.intp)
-    run_of_row -= 1
-    return run_codes[run_of_row], uniques + [None]
+    return np.repeat(run_codes.astype(np.intp, copy=False), np.diff(first, append=len(array))), uniques + [None]
 
 
 def categorical(per_unique: list, codes: np.ndarray, categories: tuple[str, ...] | None = None) -> pd.Categorical:
