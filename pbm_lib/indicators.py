@@ -397,7 +397,8 @@ def parse_distinct(texts: list) -> dict[str, np.ndarray]:
     actuals: ``95.3%``, ``735人次``) are read on the code points by :func:`_read_plain_numbers`, the
     rest by *one* ``split`` of the :func:`parse_text` grammar, a line at a time; operators and tails
     (few distinct) are then read once each. Texts holding a newline, blanks and ``None`` take
-    :func:`parse_text`. On 78 563 distinct actuals this takes a third of the time of the split alone.
+    :func:`parse_text`. (On the 78 563 distinct actuals of the scoring benchmark: 66 ms, against
+    163 ms when every text went through the split.)
     """
     texts = list(texts)  # a tuple or an array too
     return _parse_distinct(texts, "\n".join([text or "" for text in texts]))
