@@ -284,12 +284,7 @@ _PLAIN_PIECES = st.sampled_from(
 def test_plain_numbers_read_on_code_points_as_parse_text_does(texts):
     # Texts led by a digit take the numpy reader (_read_plain_numbers): numbers must be the very doubles
     # float() gives, tails and claims the same, and what it cannot read left to the regular expression.
-    parsed = parse_distinct(texts)
-    for i, text in enumerate(texts):
-        kind, operator, number, unit, claim = parse_text(text)
-        got = (int(parsed["kind"][i]), parsed["operator"][i], float(parsed["number"][i]), parsed["unit"][i],
-               bool(parsed["claim"][i]))
-        assert _same_parse(got, (kind, operator, number, _canonical_unit(unit) if unit else None, claim)), text
+    _assert_read_as_parse_text_reads(texts)
 
 
 def test_plain_numbers_edge_cases():
@@ -308,16 +303,21 @@ def _same_parse(got: tuple, expected: tuple) -> bool:
     return all(g == e or (isinstance(g, float) and math.isnan(g) and math.isnan(e)) for g, e in zip(got, expected, strict=True))
 
 
-@given(st.lists(st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.sampled_from(["\n", "", "\r", " ", "一"])),
-                                              max_size=8).map("".join)), max_size=30, unique=True))
-def test_parse_distinct_reads_each_text_as_parse_text_does(texts):
-    # parse_distinct reads many texts with one regular expression; parse_text, one at a time, is the reference.
+def _assert_read_as_parse_text_reads(texts: list) -> None:
+    """parse_distinct of the texts gives, text by text, what parse_text gives (the reference)."""
     parsed = parse_distinct(texts)
     for i, text in enumerate(texts):
         kind, operator, number, unit, claim = parse_text(text)
         got = (int(parsed["kind"][i]), parsed["operator"][i], float(parsed["number"][i]), parsed["unit"][i],
                bool(parsed["claim"][i]))
         assert _same_parse(got, (kind, operator, number, _canonical_unit(unit) if unit else None, claim)), text
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.sampled_from(["\n", "", "\r", " ", "一"])),
+                                              max_size=8).map("".join)), max_size=30, unique=True))
+def test_parse_distinct_reads_each_text_as_parse_text_does(texts):
+    # parse_distinct reads many texts with one regular expression; parse_text, one at a time, is the reference.
+    _assert_read_as_parse_text_reads(texts)
 
 
 _CELLS = st.one_of(
