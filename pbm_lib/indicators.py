@@ -269,18 +269,19 @@ def normalise_word(value: object) -> str | None:
     """One cell as comparable text: NFKC (full-width digits and signs), spaces and a trailing full stop
     removed, None when empty. Numbers become their plain text (``95.0`` → ``"95"``), via
     :func:`pbm_lib.workbook.values.to_text`. Also used for the scheme's word tables."""
-    if isinstance(value, str):
-        text = value if value.isascii() else unicodedata.normalize("NFKC", value)
-    else:
-        text = to_text(value)
-        if text is None:
-            return None
-    # split/join drops every kind of whitespace and is several times faster than str.translate.
-    text = "".join(text.split())
-    if "−" in text:
-        text = text.replace("−", "-")
-    text = text.rstrip(_TRAILING)
-    return text or None
+    text = value if isinstance(value, str) else to_text(value)
+    if text is None:
+        return None
+    return _compact(text).rstrip(_TRAILING) or None
+
+
+def _compact(text: str) -> str:
+    """NFKC (full-width digits and signs), every kind of whitespace removed, "−" as "-": the first
+    steps of :func:`normalise_word`, for one cell or for many joined by NUL (see :func:`normalise_words`)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = "".join(text.split())  # split/join: several times faster than str.translate
+    return text.replace("−", "-") if "−" in text else text
 
 
 def normalise_words(values: list) -> list[str | None]:
@@ -307,11 +308,7 @@ def _normalise_joined(values: list) -> tuple[list[str | None], str | None]:
         for i in strings:  # a string holds NUL itself: one at a time
             out[i] = normalise_word(values[i])
         return out, None
-    if not joined.isascii():
-        joined = unicodedata.normalize("NFKC", joined)
-    joined = "".join(joined.split())  # every kind of whitespace; NUL is none
-    if "−" in joined:
-        joined = joined.replace("−", "-")
+    joined = _compact(joined)  # NUL is no whitespace: the pieces stay apart
     pieces = joined.split("\x00")
     # Trailing full stops and commas are rare: strip them only when some piece ends with one.
     if joined.endswith(tuple(_TRAILING)) or any(c + "\x00" in joined for c in _TRAILING):
