@@ -150,14 +150,15 @@ def factorize(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list]:
         array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
         # An empty column: skip the hashing. A thousand cells spread over the column rule out most
         # columns before the full (slow, object-wise) test.
-        sample_missing = pd.isna(array[:: max(1, len(array) // 1000)])
+        sample = array[:: max(1, len(array) // 1000)]
+        sample_missing = pd.isna(sample)
         if len(array) and array[0] is None and sample_missing.all() and _all_none(array):
             return np.zeros(len(array), dtype=np.intp), [None]
         if len(array) > 10_000:
             runs = _factorize_runs(array)
             if runs is not None:
                 return runs
-        found = _factorize_texts(array, sample_missing)
+        found = _factorize_texts(array, sample, sample_missing)
         if found is None:
             codes, index = pd.factorize(array, use_na_sentinel=True)
         else:
@@ -199,7 +200,8 @@ def _neighbours_differ(array: np.ndarray) -> np.ndarray:
     return differ
 
 
-def _factorize_texts(array: np.ndarray, sample_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _factorize_texts(array: np.ndarray, sample: np.ndarray,
+                     sample_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Codes (-1 for missing) and distinct values of a column of text, hashed as UTF-8 strings, or None
     when the column holds other values.
 
@@ -207,10 +209,11 @@ def _factorize_texts(array: np.ndarray, sample_missing: np.ndarray) -> tuple[np.
     as Python objects, only after a pass that finds no missing cell; a column of actuals always has
     some. The table is used here directly: it codes every value that is not a string as missing, so
     the result stands only if all the cells coded missing are missing (checked on those cells only).
+    ``sample`` (a thousand cells spread over the column) and its missing cells rule out columns of
+    numbers at once.
     """
     if _StringHashTable is None:
         return None
-    sample = array[:: max(1, len(array) // 1000)]
     if not all(isinstance(v, str) for v, missing in zip(sample, sample_missing, strict=True) if not missing):
         return None
     try:
