@@ -67,8 +67,12 @@ def test_ranked_by_money_at_stake(year):
 
 def test_low_targets_need_the_scheme_number_of_rows(year, tmp_path):
     # P001: one target below last year's actual; P003: one over-achieved row (6600 ≥ 1.3 · 5000).
-    found, _ = signals_of(year, user_scheme(tmp_path, "audit:\n  min_low_rows: 1\n"))
+    found, table = signals_of(year, user_scheme(tmp_path, "audit:\n  min_low_rows: 1\n"))
     assert ("P001", "targets_too_low") in found and ("P003", "targets_too_low") in found
+    # The finding names only the kinds it found (no "0项…").
+    detail = table.set_index(["project_id", "signal"])["detail"]
+    assert detail[("P001", "targets_too_low")] == "1项目标值低于上年实际完成值"
+    assert detail[("P003", "targets_too_low")] == "1项指标完成值达到目标值1.3倍以上"
 
 
 def test_inflation_margins_are_scheme_data(year, tmp_path):
@@ -87,3 +91,13 @@ def test_self_score_above_the_rule_score(tmp_path):
     assert ("P002", "self_above_rule") in found
     detail = table.set_index(["project_id", "signal"])["detail"][("P002", "self_above_rule")]
     assert detail == "自评96.25分，规则复算最高90.96分，高出5.29分"
+
+
+def test_low_targets_detail_names_both_kinds_when_both_are_found(tmp_path):
+    # P003 over-achieves (6600 against 5000) and its target is below last year's actual (6000亩).
+    tables = audit_tables()
+    tables["indicators"] = tables["indicators"].assign(last_actual=["13000人", None, None, "6000亩"])
+    _, table = signals_of(make_year(tmp_path, tables), user_scheme(tmp_path, "audit:\n  min_low_rows: 2\n"))
+    detail = table.set_index(["project_id", "signal"])["detail"]
+    assert detail[("P003", "targets_too_low")] == "1项指标完成值达到目标值1.3倍以上，1项目标值低于上年实际完成值"
+    assert ("P001", "targets_too_low") not in detail.index  # one row: below the scheme's two

@@ -178,13 +178,13 @@ def project_signals(
     n_over = base["project_id"].map(per_over.groupby(level=0).sum()).fillna(0).to_numpy()
     per_low = pd.Series(checks["below_last"].to_numpy(dtype=int), index=checks["project_id"].to_numpy())
     n_low = base["project_id"].map(per_low.groupby(level=0).sum()).fillna(0).to_numpy()
+    # Name only the kinds found: "4项目标值低于上年实际完成值", not "0项…达到…以上，4项…".
+    over_text = (_fmt(n_over, "{:.0f}") + f"项指标完成值达到目标值{h:g}倍以上").where(n_over > 0, "")
+    low_text = (_fmt(n_low, "{:.0f}") + "项目标值低于上年实际完成值").where(n_low > 0, "")
     add(
         "targets_too_low",
         (n_over + n_low) >= int(a["min_low_rows"]),
-        _fmt(n_over, "{:.0f}")
-        + f"项指标完成值达到目标值{h:g}倍以上，"
-        + _fmt(n_low, "{:.0f}")
-        + "项目标值低于上年实际完成值",
+        over_text + np.where((n_over > 0) & (n_low > 0), "，", "") + low_text,
     )
 
     columns = [
