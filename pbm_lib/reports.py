@@ -2046,7 +2046,7 @@ class TargetReview:
             ("申报预算", wan(self.projects["annual"].sum())),
             ("可直接进入预算", f"{c['优']} 个"),
             ("不得进入预算", f"{len(blocked)} 个"),
-            ("涉及预算", wan(blocked["annual"].sum())),
+            ("不得进入预算金额", wan(blocked["annual"].sum())),
         ]
         return summary_box("审核结论", verdict, sentences, figures)
 
