@@ -246,6 +246,15 @@ def test_table_errors_name_the_column() -> None:
         html_table(pd.DataFrame({"a": [1]}), formats={"a": "money"})
 
 
+def test_nowrap_columns_keep_their_labels_on_one_line() -> None:
+    df = pd.DataFrame({"name": ["城投公司资本金注入"], "status": ["▲ 偏低"], "value": [96.7]})
+    markup = html_table(df, {"name": "项目", "status": "对照结果", "value": "建议目标值"}, nowrap=["status", "value"])
+    cells = re.findall(r"<td([^>]*)>", markup)
+    assert cells == ["", ' style="white-space:nowrap"', ' class="num" style="text-align:right;white-space:nowrap"']
+    with pytest.raises(PbmError, match="scope"):
+        html_table(df, {"name": "项目"}, nowrap=["scope"])
+
+
 def test_table_wrapper_displays_as_html_and_empty_table_says_so() -> None:
     shown = table(pd.DataFrame({"a": []}), {"a": "甲"}, caption="空表")
     assert shown._repr_html_().startswith('<div class="pbm-table">')

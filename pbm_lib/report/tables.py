@@ -11,7 +11,7 @@ thousands separators (integers without decimals, other numbers with 2) and text 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -46,6 +46,12 @@ CHIP_FORMATS = {
 _RIGHT = ' class="num" style="text-align:right"'
 
 
+def _cell_attributes(right: bool, nowrap: bool) -> str:
+    """Attributes of a body cell: numbers right-aligned (as :data:`_RIGHT`), labels kept on one line."""
+    styles = ["text-align:right"] * right + ["white-space:nowrap"] * nowrap
+    return (' class="num"' if right else "") + (f' style="{";".join(styles)}"' if styles else "")
+
+
 def _default_format(column: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(column):
         return "text"
@@ -75,6 +81,7 @@ def html_table(
     index: bool = False,
     note: str | None = None,
     empty_text: str = "（无数据）",
+    nowrap: Sequence[str] = (),
 ) -> str:
     """Render a DataFrame as an escaped HTML report table.
 
@@ -101,6 +108,9 @@ def html_table(
         A note shown below the table ("注：…").
     empty_text : str
         Shown in one row when ``df`` has no rows.
+    nowrap : sequence of str
+        Columns (names as in ``df``) whose cells are kept on one line: short labels such as
+        "▲ 偏低" that a narrow column would break in two.
 
     Returns
     -------
@@ -124,6 +134,9 @@ def html_table(
     unknown = [c for c in formats if c not in names]
     if unknown:
         raise PbmError(f"formats 指定了表格中没有的列：{'、'.join(map(str, unknown))}")
+    unknown = [c for c in nowrap if c not in headers]
+    if unknown:
+        raise PbmError(f"nowrap 指定了表格中没有显示的列：{'、'.join(map(str, unknown))}")
 
     body_columns: list[list[str]] = []
     right: list[bool] = []
@@ -161,8 +174,9 @@ def html_table(
         parts.append(
             f'<tr><td class="pbm-empty" colspan="{max(len(headers), 1)}">{html.escape(empty_text)}</td></tr>'
         )
+    attributes = [_cell_attributes(r, key in nowrap) for key, r in zip(headers, right, strict=True)]
     for row in zip(*body_columns, strict=True):
-        cells = "".join(f"<td{_RIGHT if r else ''}>{cell}</td>" for cell, r in zip(row, right, strict=True))
+        cells = "".join(f"<td{a}>{cell}</td>" for cell, a in zip(row, attributes, strict=True))
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</tbody></table>")
     if note:
