@@ -22,7 +22,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from browser_support import chromium_path, fontconfig_file
+from browser_support import FLAGS, chromium_path, fontconfig_file
 
 import pbm_lib
 from pbm_lib.errors import PbmError
@@ -637,20 +637,8 @@ def test_export_of_a_hand_made_notebook_drops_everything_a_reader_should_not_get
 def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
     chromium = chromium_path()  # fails, never skips, without it
     env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(tmp)), "HOME": str(tmp)}
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp / 'profile'}",
-    ]
     return subprocess.run(
-        [chromium, *flags, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [chromium, *FLAGS, f"--user-data-dir={tmp / 'profile'}", *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
 
 
