@@ -175,12 +175,19 @@ def _all_none(array: np.ndarray) -> bool:
     ``id(None)`` (CPython's address of it) answers for ``None`` cells in one integer pass, where
     ``pd.isna`` asks every cell. Anything else (NaN, a view that is not contiguous) takes ``pd.isna``.
     """
-    try:
-        if (np.frombuffer(array, dtype=np.uintp) == id(None)).all():
-            return True
-    except (TypeError, ValueError, BufferError):
-        pass
+    pointers = _pointers(array)
+    if pointers is not None and (pointers == id(None)).all():
+        return True
     return bool(pd.isna(array).all())
+
+
+def _pointers(array: np.ndarray) -> np.ndarray | None:
+    """The object pointers an object array holds, as integers (a CPython detail: ``id`` is the
+    address), or None where they cannot be read so (a view that is not contiguous)."""
+    try:
+        return np.frombuffer(array, dtype=np.uintp)
+    except (TypeError, ValueError, BufferError):
+        return None
 
 
 def _neighbours_differ(array: np.ndarray) -> np.ndarray:
@@ -190,9 +197,8 @@ def _neighbours_differ(array: np.ndarray) -> np.ndarray:
     The same object counts as no change, also for NaN: a run of one NaN factorises as missing, as
     NaN cells do anyway.
     """
-    try:
-        pointers = np.frombuffer(array, dtype=np.uintp)  # an object array holds pointers
-    except (TypeError, ValueError, BufferError):
+    pointers = _pointers(array)
+    if pointers is None:
         return array[1:] != array[:-1]
     differ = pointers[1:] != pointers[:-1]
     where = np.flatnonzero(differ)
